@@ -1,0 +1,73 @@
+# Containers from Scratch, in C.
+#
+#   make                  build every step
+#   sudo make tour        build, make the root filesystem, walk through every step
+#   sudo make test        the whole test suite
+#   make compare STEP=03  host and container namespaces side by side
+#   make diff STEP=03     what step 03 adds to step 02
+#   make quiz STEP=03     the quiz for a chapter (00: containers in general)
+#   make rootfs           (re)build the default root filesystem in build/rootfs
+#   make clean
+
+STEPS := \
+	01-uts \
+	02-pid \
+	03-mnt
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra
+ifdef WERROR
+CFLAGS += -Werror
+endif
+
+BINS := $(STEPS:%=steps/%/container)
+ROOTFS := build/rootfs
+# The step a per-step target works on: STEP=03 or STEP=03-mnt.
+STEP_DIR = $(firstword $(filter $(STEP)%,$(STEPS)))
+
+.PHONY: all rootfs test tour compare diff quiz clean check-step
+
+all: $(BINS)
+
+steps/%/container: steps/%/container.c
+	$(CC) $(CFLAGS) -o $@ $<
+
+# Built when missing; `make rootfs` rebuilds it (the builder is idempotent).
+$(ROOTFS)/etc/os-release:
+	rootfs-scripts/busybox.sh $(ROOTFS)
+
+rootfs:
+	rootfs-scripts/busybox.sh $(ROOTFS)
+
+test: all $(ROOTFS)/etc/os-release
+	tests/run.sh
+
+tour: all $(ROOTFS)/etc/os-release
+	steps/tour.sh
+
+compare: all $(ROOTFS)/etc/os-release
+	@test -n "$(STEP_DIR)" || { echo "make compare: say which step, e.g. STEP=03" >&2; exit 2; }
+	steps/compare.sh $(STEP_DIR)
+
+diff:
+	@test -n "$(STEP_DIR)" || { echo "make diff: say which step, e.g. STEP=03" >&2; exit 2; }
+	@prev=$$(echo $(STEPS) | tr ' ' '\n' | grep -B1 -x '$(STEP_DIR)' | head -n 1); \
+	if [ "$$prev" = "$(STEP_DIR)" ]; then \
+		echo "$(STEP_DIR) is the first step; read steps/$(STEP_DIR)/container.c"; \
+	else \
+		diff -u steps/$$prev/container.c steps/$(STEP_DIR)/container.c; test $$? -le 1; \
+	fi
+
+quiz:
+	quiz/run.sh $(STEP)
+
+# The workshop self-check: the tests of step STEP against your own binary.
+#   sudo make check-step STEP=03 CONTAINER=$PWD/my/container
+check-step: $(ROOTFS)/etc/os-release
+	@test -n "$(STEP_DIR)" || { echo "make check-step: say which step, e.g. STEP=03" >&2; exit 2; }
+	CONTAINER=$(CONTAINER) tests/run.sh $(STEP_DIR)
+
+clean:
+	rm -f $(BINS)
+	rm -rf build

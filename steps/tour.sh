@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# tour.sh: walk through every step in order, non-interactively. For each: what
+# it adds, a command that shows it, and its namespaces next to the host's.
+# Run it as `sudo make tour`, which builds the steps and the rootfs first.
+set -u
+cd "$(dirname "$0")/.."
+rootfs=build/rootfs
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "tour.sh: the steps need root: sudo make tour" >&2
+	exit 2
+fi
+if [ -t 1 ]; then
+	bold=$(printf '\033[1m') dim=$(printf '\033[2m') off=$(printf '\033[0m')
+else
+	bold= dim= off=
+fi
+
+# show COMMAND...: print a command as a user would type it, then run it.
+show() {
+	local arg line=
+	for arg in "$@"; do
+		case $arg in
+		*[!A-Za-z0-9_./=:-]*) line+=" '$arg'" ;;
+		*) line+=" $arg" ;;
+		esac
+	done
+	printf '%s$%s%s\n' "$bold" "$line" "$off"
+	"$@" 2>&1 | sed 's/^/  /'
+	echo
+}
+
+# say TEXT: a paragraph, wrapped for the terminal.
+say() {
+	echo "$*" | fold -s -w 78
+	echo
+}
+
+heading() {
+	printf '%s== %s ==%s\n\n' "$bold" "$1" "$off"
+}
+
+heading "Containers from Scratch: the tour"
+say "Each step below is one small C program, steps/NN-name/container.c, that adds one kind of isolation to the step before it. For every step you will see what it adds, a command that shows it, and which of the eight namespace types now differ from this shell's. Read the chapters in steps/*/README.md for the why."
+show hostname
+
+for dir in steps/[0-9][0-9]-*/; do
+	step=$(basename "$dir")
+	bin=steps/$step/container
+	heading "Step $step"
+	case $step in
+	01-uts)
+		say "clone(2) with CLONE_NEWUTS gives the child its own hostname. Setting it inside leaves the host's alone. Everything else, processes and files included, is still shared."
+		show "$bin" --hostname tour-01 -- sh -c 'hostname; echo "my PID is $$"'
+		show hostname
+		;;
+	02-pid)
+		say "CLONE_NEWPID: the container's first process is PID 1, a small init of our own that runs the command, reaps orphans and forwards signals. The shell below is PID 2. But ps still reads the host's /proc, so it lists every host process: the next step fixes that."
+		show "$bin" --hostname tour-02 -- sh -c 'echo "my PID is $$, my parent is $PPID"; ps -e | wc -l'
+		;;
+	03-mnt)
+		say "CLONE_NEWNS: a mount table of its own. The runtime makes propagation private, pivots into the root filesystem in $rootfs, and mounts a fresh /proc, a read-only /sys and a small /dev. Now ps sees only the container's processes, and the host's files are out of reach."
+		show "$bin" --rootfs "$rootfs" --hostname tour-03 -- sh -c 'ps; echo; cat /etc/os-release | head -n 1; echo /dev: $(ls /dev)'
+		;;
+	*)
+		say "See steps/$step/README.md."
+		;;
+	esac
+	steps/compare.sh "$step" "$rootfs" | sed '/^$ lsns/,$d'
+	echo
+done
+
+heading "Next"
+say "Read steps/README.md, then one chapter per step. See what a step adds with 'make diff STEP=NN', compare it with the host with 'sudo make compare STEP=NN', and check yourself with 'make quiz STEP=NN'. 'sudo make test' runs every test."

@@ -1,0 +1,123 @@
+#!/usr/bin/env bats
+# 03-mnt: a mount table and a root filesystem of the container's own.
+
+load helpers
+
+@test "mnt: / is the rootfs, not the host's root" {
+	run_ctr -0 cat /etc/os-release
+	[[ $output == *containers-from-scratch* ]]
+	[ ! -e "$ROOTFS/$BATS_TEST_TMPDIR" ]
+	run_ctr ! ls "$BATS_TEST_TMPDIR"
+}
+
+@test "mnt: ps inside lists only the container's processes" {
+	run_ctr -0 ps -o pid,comm
+	echo "# ${#lines[@]} lines" >&2
+	[ "${#lines[@]}" -eq 3 ]
+	[[ ${lines[1]} == *" 1 container"* ]]
+	[[ ${lines[2]} == *" 2 ps"* ]]
+}
+
+@test "mnt: a fresh /proc, a read-only /sys and a small tmpfs /dev" {
+	run_ctr -0 cat /proc/mounts
+	[[ $output == *"proc /proc proc rw,nosuid,nodev,noexec"* ]]
+	[[ $output == *"sysfs /sys sysfs ro,"* ]]
+	[[ $output == *"tmpfs /dev tmpfs rw,nosuid,nodev,noexec"* ]]
+	[[ $output == *"devpts /dev/pts devpts"* ]]
+	[[ $output == *"tmpfs /dev/shm tmpfs"* ]]
+	run_ctr ! touch /sys/kernel/x
+	[[ $stderr == *"Read-only file system"* ]]
+}
+
+@test "mnt: /dev holds only the devices a program expects, and they work" {
+	run_ctr -0 ls /dev
+	[ "$(echo $output)" = "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero" ]
+	run_ctr -0 sh -c 'echo x >/dev/null && head -c 8 /dev/zero | wc -c && head -c 8 /dev/urandom | wc -c'
+	[ "$(echo $output)" = "8 8" ]
+	run_ctr ! sh -c 'echo x >/dev/full'
+}
+
+@test "mnt: the host's mount table is the same during and after the run" {
+	local before during
+	before=$(findmnt -rn -o TARGET,SOURCE,FSTYPE,PROPAGATION)
+	start_ctr -- sh -c 'mount -t tmpfs none /tmp && echo ready && exec sleep 30'
+	during=$(findmnt -rn -o TARGET,SOURCE,FSTYPE,PROPAGATION)
+	stop_ctr
+	[ "$before" = "$during" ]
+	[ "$before" = "$(findmnt -rn -o TARGET,SOURCE,FSTYPE,PROPAGATION)" ]
+}
+
+@test "mnt: the container's mounts do not reach the host, even from a shared rootfs" {
+	# systemd makes / shared; a rootfs on a shared mount would otherwise
+	# show the container's /proc, /sys and /dev mounts on the host.
+	SHARED=$BATS_TEST_TMPDIR/rootfs
+	mkdir "$SHARED"
+	mount --bind -o ro "$ROOTFS" "$SHARED"
+	mount --make-shared "$SHARED"
+	# Lazily and recursively: a leak stacks mounts on it, and bats removes
+	# the test's temp dir afterwards.
+	test_cleanup() { umount -R -l "$SHARED"; }
+	local before during
+	before=$(findmnt -rn -o TARGET | sort)
+	ROOTFS=$SHARED start_ctr -- sh -c 'mount -t tmpfs inner /tmp && echo ready && exec sleep 30'
+	during=$(findmnt -rn -o TARGET | sort)
+	stop_ctr
+	diff <(echo "$before") <(echo "$during") >&2
+}
+
+@test "mnt: the old root is gone: no host mount is visible inside" {
+	run_ctr -0 cat /proc/self/mountinfo
+	local n=${#lines[@]}
+	echo "# $n mounts inside" >&2
+	[ "$n" -le 14 ]
+	[[ $output != *" /old"* ]]
+}
+
+@test "bad input: a missing rootfs gets one line and status 125" {
+	run "$CONTAINER" --rootfs /nonexistent true
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == *"rootfs /nonexistent: No such file or directory"* ]]
+}
+
+@test "bad input: a rootfs that is a file gets one line and status 125" {
+	touch "$BATS_TEST_TMPDIR/file"
+	run "$CONTAINER" --rootfs "$BATS_TEST_TMPDIR/file" true
+	[ "$status" -eq 125 ]
+	[[ $output == *"is not a directory"* ]]
+}
+
+@test "bad input: no --rootfs gets one line and status 125" {
+	run "$CONTAINER" true
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == *"--rootfs DIR is required"* ]]
+}
+
+@test "bad input: a rootfs whose /proc or /dev is a symlink is refused" {
+	local bad=$BATS_TEST_TMPDIR/bad
+	mkdir -p "$bad/sys" "$bad/dev"
+	ln -s / "$bad/proc"
+	run "$CONTAINER" --rootfs "$bad" true
+	[ "$status" -eq 125 ]
+	[[ $output == *"/proc is a symlink"* ]]
+	rm "$bad/proc" && mkdir "$bad/proc" && rmdir "$bad/dev" && ln -s / "$bad/dev"
+	run "$CONTAINER" --rootfs "$bad" true
+	[ "$status" -eq 125 ]
+	[[ $output == *"/dev is a symlink"* ]]
+}
+
+@test "bad input: an empty rootfs has no /proc: one line, status 125" {
+	mkdir "$BATS_TEST_TMPDIR/empty"
+	run "$CONTAINER" --rootfs "$BATS_TEST_TMPDIR/empty" true
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == *"has no /proc"* ]]
+}
+
+@test "bad input: a rootfs without a shell: the default command is not found, 127" {
+	local bare=$BATS_TEST_TMPDIR/bare
+	mkdir -p "$bare/proc" "$bare/sys" "$bare/dev"
+	run -127 "$CONTAINER" --rootfs "$bare"
+	[[ $output == *"/bin/sh: command not found"* ]]
+}

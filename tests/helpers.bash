@@ -1,0 +1,233 @@
+# Shared set-up for every test file. Load with `load helpers`.
+#
+# Which binary is tested:
+#   STEP       the step under test, as its number (01..09); tests/run.sh sets it.
+#              Default: the step the test file is named after.
+#   CONTAINER  the binary; default steps/NN-*/container of that step. Point it at
+#              your own build to check your work against a step's tests.
+#   ROOTFS     the root filesystem for steps 03 and later; default build/rootfs.
+
+bats_require_minimum_version 1.5.0
+
+REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+FILE_STEP=$(basename "$BATS_TEST_FILENAME" | cut -c1-2)
+STEP=${STEP:-$FILE_STEP}
+STEP=${STEP:0:2}
+STEP_NUM=$((10#$STEP))
+if [ -z "${CONTAINER:-}" ]; then
+	CONTAINER=$(echo "$REPO"/steps/"$STEP"-*/container)
+fi
+CONTAINER=$(readlink -f "$CONTAINER")
+ROOTFS=${ROOTFS:-$REPO/build/rootfs}
+
+# The namespace types each step adds, in order; a step isolates its own and
+# every earlier step's.
+NS_ADDED=(none uts pid mnt ipc net user cgroup time)
+NS_TYPES=(cgroup ipc mnt net pid time user uts)
+
+# expected_ns: the namespace types the step under test must isolate.
+expected_ns() {
+	local i
+	{
+		for ((i = 1; i <= STEP_NUM && i < ${#NS_ADDED[@]}; i++)); do
+			echo "${NS_ADDED[$i]}"
+		done
+		if [ "$STEP_NUM" -ge 9 ]; then
+			printf '%s\n' "${NS_TYPES[@]}"
+		fi
+	} | sort -u
+}
+
+# step_has N: the step under test includes step N's feature.
+step_has() {
+	[ "$STEP_NUM" -ge "$((10#$1))" ]
+}
+
+# requires WHAT...: skip the test, with the reason, unless the machine has it.
+requires() {
+	local what
+	for what in "$@"; do
+		case $what in
+		root) [ "$(id -u)" -eq 0 ] || skip "needs root" ;;
+		step:*) step_has "${what#step:}" || skip "step $STEP has no step-${what#step:} feature" ;;
+		before:*) [ "$STEP_NUM" -lt "$((10#${what#before:}))" ] || skip "holds only before step ${what#before:}" ;;
+		userns) unshare --user true 2>/dev/null || skip "user namespaces are disabled here" ;;
+		cgroup2) [ -f /sys/fs/cgroup/cgroup.controllers ] || skip "needs a cgroup v2 host" ;;
+		cmd:*) command -v "${what#cmd:}" >/dev/null || skip "needs ${what#cmd:}" ;;
+		*) echo "requires: unknown requirement $what" >&2; return 1 ;;
+		esac
+	done
+}
+
+# ctr_cmd ARGS...: set CTR_CMD to the command line that runs the binary under
+# test with what its step needs: a rootfs from step 03 on, and from step 05
+# on the network namespace this test made, so that no packet leaves
+# namespaces the test owns. nsenter execs, so the PID is the runtime's.
+ctr_cmd() {
+	CTR_CMD=()
+	if step_has 05 && [ -n "${TEST_NETNS:-}" ]; then
+		CTR_CMD+=(nsenter --net="/run/netns/$TEST_NETNS")
+	fi
+	CTR_CMD+=("$CONTAINER")
+	if step_has 03; then
+		CTR_CMD+=(--rootfs "$ROOTFS")
+	fi
+	CTR_CMD+=("$@")
+}
+
+# ctr ARGS...: run the binary under test, as ctr_cmd says.
+ctr() {
+	ctr_cmd "$@"
+	"${CTR_CMD[@]}"
+}
+
+# run_ctr [-N|!] ARGS...: run ctr ARGS..., like bats' `run --separate-stderr`
+# (sets status, output, lines, stderr, stderr_lines), print the command,
+# status and output on stderr (bats shows them only when the test fails),
+# then fail unless the status is N (or, with !, unless it is non-zero).
+run_ctr() {
+	local want= out=$BATS_TEST_TMPDIR/run.out err=$BATS_TEST_TMPDIR/run.err
+	case ${1:-} in
+	-[0-9]* | !) want=${1#-}; shift ;;
+	esac
+	status=0
+	ctr "$@" >"$out" 2>"$err" </dev/null || status=$?
+	output=$(<"$out")
+	stderr=$(<"$err")
+	mapfile -t lines <"$out"
+	mapfile -t stderr_lines <"$err"
+	{
+		echo "# ctr $*"
+		echo "# status: $status"
+		printf '# stdout: %s\n' "${lines[@]}"
+		printf '# stderr: %s\n' "${stderr_lines[@]}"
+	} >&2
+	case $want in
+	'') ;;
+	!) [ "$status" -ne 0 ] ;;
+	*) [ "$status" -eq "$want" ] ;;
+	esac
+}
+
+# start_ctr ARGS...: run the container in the background. Sets CTR_PID (the
+# runtime) and CTR_INIT (the container's first process, host PID), and sends
+# the runtime's stdout/stderr to $CTR_OUT/$CTR_ERR. Waits until the container
+# is set up: the command must print "ready" once it is.
+start_ctr() {
+	CTR_OUT=$BATS_TEST_TMPDIR/ctr.out
+	CTR_ERR=$BATS_TEST_TMPDIR/ctr.err
+	local pidfile=$BATS_TEST_TMPDIR/ctr.pid
+	rm -f "$pidfile"
+	ctr_cmd --pid-file "$pidfile" "$@"
+	"${CTR_CMD[@]}" >"$CTR_OUT" 2>"$CTR_ERR" &
+	CTR_PID=$!
+	wait_for "grep -qx ready '$CTR_OUT'" || {
+		echo "# the container never said ready" >&2
+		cat "$CTR_OUT" "$CTR_ERR" >&2
+		return 1
+	}
+	CTR_INIT=$(cat "$pidfile")
+}
+
+# stop_ctr [SIGNAL]: signal the runtime (default TERM) and collect its status
+# in CTR_STATUS.
+stop_ctr() {
+	kill -"${1:-TERM}" "$CTR_PID" 2>/dev/null || true
+	CTR_STATUS=0
+	wait "$CTR_PID" || CTR_STATUS=$?
+	CTR_PID=
+}
+
+# wait_for CONDITION [SECONDS]: poll a shell condition, default up to 10 s.
+wait_for() {
+	local tries=$((${2:-10} * 20))
+	while ! eval "$1"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.05
+	done
+}
+
+# alive PID: the process exists and is not a zombie. (PID 1 here may be slow
+# to reap, so kill -0 is not enough.)
+alive() {
+	local state
+	state=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# ns_of PID TYPE: the namespace inode of a process, e.g. "uts:[4026531838]".
+ns_of() {
+	readlink "/proc/$1/ns/$2"
+}
+
+# ------------------------------------------------------------------------
+# The leftover sweep. setup() records the host's state; teardown() fails the
+# test if a mount, cgroup, link, network namespace, process or temp dir
+# appeared and did not go away.
+
+host_state() {
+	echo "== mounts"
+	findmnt -rn -o TARGET,FSTYPE | sort
+	echo "== links"
+	ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort
+	echo "== netns"
+	ip netns list 2>/dev/null | awk '{print $1}' | sort
+	echo "== cgroups"
+	find /sys/fs/cgroup -mindepth 1 -type d \
+		\( -name 'ctr-*' -o -name 'containers-from-scratch' \) 2>/dev/null | sort
+	echo "== temp"
+	find /tmp /var/tmp /run -maxdepth 1 \( -name 'ctr-*' -o -name 'container*' \) 2>/dev/null | sort
+}
+
+# Processes of the runtime or in a PID namespace other than ours, not zombies.
+strays() {
+	local self p ns exe
+	self=$(readlink /proc/self/ns/pid)
+	for p in /proc/[0-9]*; do
+		ns=$(readlink "$p/ns/pid" 2>/dev/null) || continue
+		exe=$(readlink "$p/exe" 2>/dev/null) || exe=
+		if [ "$ns" != "$self" ] || [[ $exe == "$CONTAINER" ]]; then
+			alive "${p#/proc/}" && echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+		fi
+	done
+	return 0
+}
+
+setup() {
+	CTR_PID=
+	TEST_NETNS=
+	host_state >"$BATS_TEST_TMPDIR/state.before"
+	if step_has 05; then
+		TEST_NETNS=ctrtest-$$-$BATS_TEST_NUMBER
+		ip netns add "$TEST_NETNS"
+	fi
+}
+
+teardown() {
+	local leaks=
+	if [ -n "${CTR_PID:-}" ]; then
+		kill -KILL "$CTR_PID" 2>/dev/null || true
+		wait "$CTR_PID" 2>/dev/null || true
+	fi
+	if declare -F test_cleanup >/dev/null; then
+		test_cleanup
+	fi
+	if ! wait_for '[ -z "$(strays)" ]' 5; then
+		leaks+="processes left running:"$'\n'"$(strays)"$'\n'
+	fi
+	if [ -n "$TEST_NETNS" ]; then
+		local links
+		links=$(ip -n "$TEST_NETNS" -o link show | awk -F': ' '$2 != "lo" {print $2}')
+		[ -z "$links" ] || leaks+="links left in $TEST_NETNS: $links"$'\n'
+		ip netns delete "$TEST_NETNS"
+	fi
+	if ! wait_for 'host_state | cmp -s - "$BATS_TEST_TMPDIR/state.before"' 3; then
+		leaks+="host state changed:"$'\n'
+		leaks+=$(host_state | diff "$BATS_TEST_TMPDIR/state.before" - | grep '^[<>]')
+	fi
+	if [ -n "$leaks" ]; then
+		echo "# left behind: $leaks" >&2
+		return 1
+	fi
+}

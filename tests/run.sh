@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Run the test suite. Each step's binary runs its own file and every earlier
+# step's: step N is step N-1 plus one feature, and this checks it. Then the
+# suites that are not about one step (quiz, docs) run once.
+#
+#   tests/run.sh                 every step, then the other suites
+#   tests/run.sh 03-mnt          step 03's binary against files 01..03 only
+#   CONTAINER=$PWD/mine tests/run.sh 03   your own binary as step 03
+#
+# The last line is "N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+tests/need.sh bats:bats ip:iproute2 nsenter:util-linux setpriv:util-linux || exit 1
+
+all_steps=()
+for d in steps/[0-9][0-9]-*/; do
+	d=${d%/}
+	all_steps+=("${d#steps/}")
+done
+steps=("$@")
+others=()
+if [ "${#steps[@]}" -eq 0 ]; then
+	steps=("${all_steps[@]}")
+	for f in tests/*.bats; do
+		case $(basename "$f") in [0-9][0-9]-*) ;; *) others+=("$f") ;; esac
+	done
+fi
+
+passed=0 failed=0 skipped=0
+tap=$(mktemp)
+trap 'rm -f "$tap"' EXIT
+
+# run_bats LABEL FILE...: run bats on FILES and add up the results.
+run_bats() {
+	local label=$1
+	shift
+	echo "== $label: $*"
+	bats --tap "$@" | tee "$tap"
+	passed=$((passed + $(grep -c '^ok .*' "$tap" | tr -d ' ') - $(grep -c '^ok .* # skip' "$tap")))
+	skipped=$((skipped + $(grep -c '^ok .* # skip' "$tap")))
+	failed=$((failed + $(grep -c '^not ok ' "$tap")))
+	# A file that does not load reports no test at all: count it as a failure.
+	grep -q '^1\.\.0$' "$tap" && [ "$#" -gt 0 ] && failed=$((failed + 1))
+	return 0
+}
+
+for step in "${steps[@]}"; do
+	n=${step:0:2}
+	files=()
+	for f in tests/[0-9][0-9]-*.bats; do
+		[ "$((10#$(basename "$f" | cut -c1-2)))" -le "$((10#$n))" ] && files+=("$f")
+	done
+	STEP=$n run_bats "step $n" "${files[@]}"
+done
+if [ "${#others[@]}" -gt 0 ]; then
+	run_bats "other suites" "${others[@]}"
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
