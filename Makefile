@@ -12,7 +12,8 @@
 STEPS := \
 	01-uts \
 	02-pid \
-	03-mnt
+	03-mnt \
+	04-ipc
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -23,6 +24,9 @@ endif
 
 BINS := $(STEPS:%=steps/%/container)
 ROOTFS := build/rootfs
+# The tests' rootfs: the default one plus a static probe program.
+TEST_ROOTFS := build/test-rootfs
+PROBE := tests/probe/probe
 # The step a per-step target works on: STEP=03 or STEP=03-mnt.
 STEP_DIR = $(firstword $(filter $(STEP)%,$(STEPS)))
 
@@ -40,7 +44,15 @@ $(ROOTFS)/etc/os-release:
 rootfs:
 	rootfs-scripts/busybox.sh $(ROOTFS)
 
-test: all $(ROOTFS)/etc/os-release
+$(PROBE): $(PROBE).c
+	$(CC) $(CFLAGS) -static -o $@ $<
+
+$(TEST_ROOTFS)/bin/probe: $(PROBE) $(ROOTFS)/etc/os-release
+	rm -rf $(TEST_ROOTFS)
+	cp -a $(ROOTFS) $(TEST_ROOTFS)
+	cp $(PROBE) $@
+
+test: all $(TEST_ROOTFS)/bin/probe
 	tests/run.sh
 
 tour: all $(ROOTFS)/etc/os-release
@@ -64,10 +76,10 @@ quiz:
 
 # The workshop self-check: the tests of step STEP against your own binary.
 #   sudo make check-step STEP=03 CONTAINER=$PWD/my/container
-check-step: $(ROOTFS)/etc/os-release
+check-step: all $(TEST_ROOTFS)/bin/probe
 	@test -n "$(STEP_DIR)" || { echo "make check-step: say which step, e.g. STEP=03" >&2; exit 2; }
 	CONTAINER=$(CONTAINER) tests/run.sh $(STEP_DIR)
 
 clean:
-	rm -f $(BINS)
+	rm -f $(BINS) $(PROBE)
 	rm -rf build

@@ -5,7 +5,8 @@
 #              Default: the step the test file is named after.
 #   CONTAINER  the binary; default steps/NN-*/container of that step. Point it at
 #              your own build to check your work against a step's tests.
-#   ROOTFS     the root filesystem for steps 03 and later; default build/rootfs.
+#   ROOTFS     the root filesystem for steps 03 and later; default
+#              build/test-rootfs: build/rootfs plus tests/probe/probe as /bin/probe.
 
 bats_require_minimum_version 1.5.0
 
@@ -18,7 +19,7 @@ if [ -z "${CONTAINER:-}" ]; then
 	CONTAINER=$(echo "$REPO"/steps/"$STEP"-*/container)
 fi
 CONTAINER=$(readlink -f "$CONTAINER")
-ROOTFS=${ROOTFS:-$REPO/build/rootfs}
+ROOTFS=${ROOTFS:-$REPO/build/test-rootfs}
 
 # The namespace types each step adds, in order; a step isolates its own and
 # every earlier step's.

@@ -323,6 +323,8 @@ static pid_t spawn_child(struct config *cfg)
 	fflush(NULL);
 	say("clone(%s)", flag_names(clone_flags()));
 	pid = clone(child, stack + STACK_SIZE, clone_flags(), cfg);
+	if (pid == -1 && errno == EPERM)
+		errx(EXIT_RUNTIME, "clone: creating namespaces needs root (try sudo)");
 	if (pid == -1)
 		err(EXIT_RUNTIME, "clone");
 	return pid;

@@ -1,0 +1,564 @@
+/*
+ * 04-ipc: System V IPC objects and POSIX message queues of its own.
+ *
+ * Adds:      CLONE_NEWIPC, and a fresh mqueue filesystem at /dev/mqueue.
+ * Still shared with the host: network, users, cgroups and clocks.
+ * Chapter:   steps/04-ipc/README.md
+ *
+ * The skeleton fixed here carries every later step: the config struct, the
+ * option table, the parent/child sync pipe, one cleanup path, and the code
+ * that turns the child's end into our exit status.
+ *
+ * Build: cc -Wall -Wextra -o container container.c
+ * Run:   sudo ./container --rootfs ../../build/rootfs --hostname demo -- sh
+ */
+#define _GNU_SOURCE
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Exit statuses, as docker(1) and the shell use them. */
+#define EXIT_RUNTIME   125 /* the runtime itself failed */
+#define EXIT_CANNOT_EXEC 126 /* the command exists but cannot be run */
+#define EXIT_NOT_FOUND 127 /* the command does not exist */
+
+#define STACK_SIZE (1024 * 1024)
+
+struct config {
+	char *hostname;
+	char *pid_file;
+	char *rootfs;  /* 03-mnt */
+	char **argv;   /* the command and its arguments */
+	int sync_fd;   /* child: read end of the sync pipe */
+	pid_t child;   /* parent: host PID of the container's first process */
+};
+
+static int verbose;
+static char *default_command[] = {"/bin/sh", NULL};
+
+/* Narrate one kernel call on stderr, for learners (-v). */
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	fputs("[container] ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: container [OPTIONS] [--] [COMMAND [ARG...]]\n"
+		"Run COMMAND (default /bin/sh) in new namespaces.\n"
+		"\n"
+		"  --hostname NAME    hostname inside the container (default: container)\n"
+		"  --pid-file FILE    write the host PID of the container's first process\n"
+		"  --rootfs DIR       root filesystem for the container (required)\n"
+		"  -v, --verbose      narrate each kernel call on stderr\n"
+		"  -h, --help         show this help\n"
+		"\n"
+		"Exit status: the command's; 128+N if it was killed by signal N;\n"
+		"125 if the runtime failed; 126 if COMMAND cannot be run; 127 if not found.\n");
+}
+
+/* An option given twice is a mistake, not a silent override. */
+static void set_once(char **slot, const char *name, char *value)
+{
+	if (*slot)
+		errx(EXIT_RUNTIME, "option --%s given more than once", name);
+	if (*value == '\0')
+		errx(EXIT_RUNTIME, "option --%s needs a non-empty value", name);
+	*slot = value;
+}
+
+enum {
+	OPT_HOSTNAME = 256,
+	OPT_PID_FILE,
+	OPT_ROOTFS,
+};
+
+static void parse_args(struct config *cfg, int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{"hostname", required_argument, NULL, OPT_HOSTNAME},
+		{"pid-file", required_argument, NULL, OPT_PID_FILE},
+		{"rootfs", required_argument, NULL, OPT_ROOTFS},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	opterr = 0; /* we print our own one-line errors */
+	while ((opt = getopt_long(argc, argv, "+:vh", options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_HOSTNAME:
+			set_once(&cfg->hostname, "hostname", optarg);
+			break;
+		case OPT_PID_FILE:
+			set_once(&cfg->pid_file, "pid-file", optarg);
+			break;
+		case OPT_ROOTFS:
+			set_once(&cfg->rootfs, "rootfs", optarg);
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		case ':':
+			errx(EXIT_RUNTIME, "option %s needs a value", argv[optind - 1]);
+		default:
+			errx(EXIT_RUNTIME, "unknown option %s (try --help)", argv[optind - 1]);
+		}
+	}
+	if (!cfg->hostname)
+		cfg->hostname = "container";
+	if (strlen(cfg->hostname) > HOST_NAME_MAX)
+		errx(EXIT_RUNTIME, "hostname '%s' is longer than %d bytes", cfg->hostname,
+		     HOST_NAME_MAX);
+	if (!cfg->rootfs)
+		errx(EXIT_RUNTIME, "--rootfs DIR is required (try: make rootfs, then --rootfs build/rootfs)");
+	cfg->argv = optind < argc ? &argv[optind] : default_command;
+}
+
+/* A wait status as a shell reports it: the exit code, or 128+N for signal N. */
+static int exit_status(int status)
+{
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * The runtime forwards these signals to the container, so that `kill -TERM`
+ * of the runtime reaches the command. forward_to is 0 until there is
+ * someone to forward to: kill(0, sig) would signal our whole process group.
+ */
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+static volatile pid_t forward_to;
+
+static void forward_signal(int sig)
+{
+	if (forward_to > 0)
+		kill(forward_to, sig);
+}
+
+static void forward_signals(void)
+{
+	struct sigaction sa = {.sa_handler = forward_signal};
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+		if (sigaction(forwarded_signals[i], &sa, NULL) == -1)
+			err(EXIT_RUNTIME, "sigaction");
+}
+
+/* ------------------------------------------------------------------------
+ * The child: runs inside the new namespaces.
+ */
+
+/* DOC: hostname */
+static void setup_hostname(const struct config *cfg)
+{
+	say("sethostname(\"%s\")", cfg->hostname);
+	if (sethostname(cfg->hostname, strlen(cfg->hostname)) == -1)
+		err(EXIT_RUNTIME, "sethostname %s", cfg->hostname);
+}
+
+/* mount(2), narrated, and fatal on failure. */
+static void do_mount(const char *source, const char *target, const char *fstype,
+		     unsigned long flags, const char *data)
+{
+	say("mount(\"%s\", \"%s\", \"%s\", 0x%lx, \"%s\")", source ? source : "", target,
+	    fstype ? fstype : "", flags, data ? data : "");
+	if (mount(source, target, fstype, flags, data) == -1)
+		err(EXIT_RUNTIME, "mount %s on %s", fstype ? fstype : source, target);
+}
+
+/*
+ * DOC: dev
+ * A fresh tmpfs /dev with only the devices a program expects. The nodes are
+ * bind mounts of the host's rather than mknod(2), which a user namespace
+ * (06-user) refuses; nodev on the tmpfs keeps any mknod'ed node inert.
+ */
+static void setup_dev(void)
+{
+	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	static const char *const links[][2] = {
+		{"pts/ptmx", "dev/ptmx"},
+		{"/proc/self/fd", "dev/fd"},
+		{"/proc/self/fd/0", "dev/stdin"},
+		{"/proc/self/fd/1", "dev/stdout"},
+		{"/proc/self/fd/2", "dev/stderr"},
+	};
+	char host[64], target[64];
+	size_t i;
+	int fd;
+
+	do_mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k");
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(host, sizeof(host), "/dev/%s", nodes[i]);
+		snprintf(target, sizeof(target), "dev/%s", nodes[i]);
+		fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+		if (fd == -1)
+			err(EXIT_RUNTIME, "create %s", target);
+		close(fd);
+		do_mount(host, target, NULL, MS_BIND, NULL);
+	}
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlink(links[i][0], links[i][1]) == -1)
+			err(EXIT_RUNTIME, "symlink %s", links[i][1]);
+	if (mkdir("dev/pts", 0755) == -1 || mkdir("dev/shm", 01777) == -1)
+		err(EXIT_RUNTIME, "mkdir in dev");
+	do_mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		 "newinstance,ptmxmode=0666,mode=0620");
+	do_mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m");
+}
+
+/* glibc has no wrapper for pivot_root(2). */
+static int pivot_root(const char *new_root, const char *put_old)
+{
+	return syscall(SYS_pivot_root, new_root, put_old);
+}
+
+/*
+ * DOC: mounts
+ * Our new mount namespace starts as a copy of the host's, with the same
+ * propagation: on a systemd host / is shared, so our mounts would appear on
+ * the host. Making everything private first stops that both ways.
+ * pivot_root(2) then needs the new root to be a mount point, hence the bind
+ * mount of the rootfs onto itself. /proc, /sys and /dev are mounted before
+ * the old root goes: in a user namespace (06-user) the kernel allows a new
+ * proc or sysfs only while a full one is still visible.
+ */
+static void setup_mounts(const struct config *cfg)
+{
+	/* DOC: propagation */
+	do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	/* DOC: bind-rootfs */
+	do_mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL);
+	say("chdir(\"%s\")", cfg->rootfs);
+	if (chdir(cfg->rootfs) == -1)
+		err(EXIT_RUNTIME, "chdir %s", cfg->rootfs);
+	do_mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	do_mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	setup_dev();
+	/* DOC: pivot
+	 * pivot_root(".", ".") stacks the old root on top of the new one;
+	 * detaching "." then removes the old root, and with it every way
+	 * back to the host's files. */
+	say("pivot_root(\".\", \".\")");
+	if (pivot_root(".", ".") == -1)
+		err(EXIT_RUNTIME, "pivot_root into %s", cfg->rootfs);
+	say("umount2(\".\", MNT_DETACH)");
+	if (umount2(".", MNT_DETACH) == -1)
+		err(EXIT_RUNTIME, "detach the old root");
+	if (chdir("/") == -1)
+		err(EXIT_RUNTIME, "chdir /");
+}
+
+/*
+ * DOC: mqueue
+ * POSIX message queues are files in an mqueue filesystem, and each mount of
+ * it shows the queues of the IPC namespace that mounted it. System V
+ * message queues, semaphores and shared memory need no mount: the kernel
+ * looks them up in the caller's IPC namespace.
+ */
+static void setup_ipc(void)
+{
+	say("mkdir(\"/dev/mqueue\")");
+	if (mkdir("/dev/mqueue", 01777) == -1)
+		err(EXIT_RUNTIME, "mkdir /dev/mqueue");
+	do_mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+/* Replace this process with the command. Never returns. */
+static void exec_command(const struct config *cfg)
+{
+	size_t i;
+
+	/* The command starts with default dispositions, whatever we inherited:
+	 * a shell cannot trap a signal that was ignored when it started. */
+	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+		signal(forwarded_signals[i], SIG_DFL);
+	say("execvp(\"%s\")", cfg->argv[0]);
+	execvp(cfg->argv[0], cfg->argv);
+	if (errno == ENOENT) {
+		warnx("%s: command not found", cfg->argv[0]);
+		_exit(EXIT_NOT_FOUND);
+	}
+	warn("cannot execute %s", cfg->argv[0]);
+	_exit(EXIT_CANNOT_EXEC);
+}
+
+/*
+ * DOC: sync
+ * Wait until the parent has prepared everything the child needs from the
+ * host side. The parent writes one byte and closes its end; end-of-file
+ * without that byte means the parent died or gave up, so we do too.
+ */
+static void await_parent(const struct config *cfg)
+{
+	char go;
+	ssize_t n;
+
+	do
+		n = read(cfg->sync_fd, &go, 1);
+	while (n == -1 && errno == EINTR);
+	if (n != 1)
+		_exit(EXIT_RUNTIME);
+	close(cfg->sync_fd);
+}
+
+/*
+ * DOC: init
+ * In a new PID namespace our first process is PID 1 and has PID 1's duties:
+ * orphans are re-parented to it and only it can reap them, and the kernel
+ * delivers it only the signals it has a handler for. So PID 1 is a small init
+ * of our own: it runs the command as its child, forwards signals to it, reaps
+ * every zombie, and exits with the command's status. When PID 1 exits, the
+ * kernel kills whatever else is left in the namespace.
+ */
+static int run_init(const struct config *cfg)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int status;
+
+	forward_signals();
+	/* Block signals until forward_to names the command, so none is lost. */
+	sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, &old) == -1)
+		err(EXIT_RUNTIME, "sigprocmask");
+	say("fork() the command");
+	pid = fork();
+	if (pid == -1)
+		err(EXIT_RUNTIME, "fork");
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		exec_command(cfg);
+	}
+	forward_to = pid;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* DOC: reap */
+	for (;;) {
+		pid_t done = wait(&status);
+
+		if (done == -1 && errno == EINTR)
+			continue;
+		if (done == -1)
+			err(EXIT_RUNTIME, "wait");
+		if (done == pid)
+			return exit_status(status);
+	}
+}
+
+static int child(void *arg)
+{
+	struct config *cfg = arg;
+
+	/* DOC: pdeathsig
+	 * If the runtime dies, even by SIGKILL, the kernel kills us too. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		err(EXIT_RUNTIME, "prctl PR_SET_PDEATHSIG");
+	await_parent(cfg);
+	setup_hostname(cfg);
+	setup_mounts(cfg); /* 03-mnt */
+	setup_ipc();       /* 04-ipc */
+	return run_init(cfg);
+}
+
+/* ------------------------------------------------------------------------
+ * The parent: stays on the host, prepares, waits, and cleans up.
+ */
+
+/* The names of the namespace flags in FLAGS, for -v. */
+static const char *flag_names(int flags)
+{
+	static const struct {
+		int flag;
+		const char *name;
+	} names[] = {
+		{CLONE_NEWUTS, "CLONE_NEWUTS"},
+		{CLONE_NEWPID, "CLONE_NEWPID"},
+		{CLONE_NEWNS, "CLONE_NEWNS"},
+		{CLONE_NEWIPC, "CLONE_NEWIPC"},
+		{CLONE_NEWNET, "CLONE_NEWNET"},
+		{CLONE_NEWUSER, "CLONE_NEWUSER"},
+		{CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+	};
+	static char buf[256];
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "SIGCHLD");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (flags & names[i].flag)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " | %s",
+				 names[i].name);
+	return buf;
+}
+
+/* DOC: clone-flags
+ * One namespace per step, one line per namespace. */
+static int clone_flags(void)
+{
+	int flags = SIGCHLD;
+
+	flags |= CLONE_NEWUTS; /* 01-uts */
+	flags |= CLONE_NEWPID; /* 02-pid */
+	flags |= CLONE_NEWNS;  /* 03-mnt */
+	flags |= CLONE_NEWIPC; /* 04-ipc */
+	return flags;
+}
+
+static pid_t spawn_child(struct config *cfg)
+{
+	static char stack[STACK_SIZE] __attribute__((aligned(16)));
+	pid_t pid;
+
+	/* Buffered output would otherwise be written twice, once per process. */
+	fflush(NULL);
+	say("clone(%s)", flag_names(clone_flags()));
+	pid = clone(child, stack + STACK_SIZE, clone_flags(), cfg);
+	if (pid == -1 && errno == EPERM)
+		errx(EXIT_RUNTIME, "clone: creating namespaces needs root (try sudo)");
+	if (pid == -1)
+		err(EXIT_RUNTIME, "clone");
+	return pid;
+}
+
+/*
+ * DOC: check-rootfs
+ * Checked before anything is created. The mount points must be real
+ * directories: mount(2) follows symlinks, so a /proc that points to /
+ * would mount over the host's root instead of the container's.
+ */
+static void check_rootfs(const struct config *cfg)
+{
+	static const char *const dirs[] = {"proc", "sys", "dev"};
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	if (stat(cfg->rootfs, &st) == -1)
+		err(EXIT_RUNTIME, "rootfs %s", cfg->rootfs);
+	if (!S_ISDIR(st.st_mode))
+		errx(EXIT_RUNTIME, "rootfs %s is not a directory", cfg->rootfs);
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", cfg->rootfs, dirs[i]);
+		if (lstat(path, &st) == -1)
+			err(EXIT_RUNTIME, "rootfs %s has no /%s", cfg->rootfs, dirs[i]);
+		if (S_ISLNK(st.st_mode))
+			errx(EXIT_RUNTIME, "rootfs %s: /%s is a symlink", cfg->rootfs, dirs[i]);
+		if (!S_ISDIR(st.st_mode))
+			errx(EXIT_RUNTIME, "rootfs %s: /%s is not a directory", cfg->rootfs, dirs[i]);
+	}
+}
+
+static void write_pid_file(const struct config *cfg)
+{
+	FILE *f;
+
+	if (!cfg->pid_file)
+		return;
+	f = fopen(cfg->pid_file, "w");
+	if (!f)
+		err(EXIT_RUNTIME, "pid file %s", cfg->pid_file);
+	fprintf(f, "%d\n", cfg->child);
+	if (fclose(f) == EOF)
+		err(EXIT_RUNTIME, "pid file %s", cfg->pid_file);
+}
+
+/* Everything the parent must do before the child may go on. */
+static void prepare_child(struct config *cfg)
+{
+	write_pid_file(cfg);
+}
+
+static void release_child(int sync_fd)
+{
+	say("release the child (write to the sync pipe)");
+	if (write(sync_fd, "1", 1) != 1)
+		err(EXIT_RUNTIME, "write to sync pipe");
+	close(sync_fd);
+}
+
+/* Wait for the child; its end becomes our exit status. */
+static int wait_child(struct config *cfg)
+{
+	int status;
+
+	while (waitpid(cfg->child, &status, 0) == -1)
+		if (errno != EINTR)
+			err(EXIT_RUNTIME, "waitpid");
+	cfg->child = 0;
+	forward_to = 0;
+	return exit_status(status);
+}
+
+/*
+ * DOC: cleanup
+ * The one place that undoes host state. It runs at every exit of the
+ * parent once the child exists, including err() on a failed setup: the
+ * child is killed and reaped first, then what the parent created goes.
+ */
+static struct config *cleanup_cfg;
+
+static void cleanup(void)
+{
+	struct config *cfg = cleanup_cfg;
+
+	if (cfg->child > 0) {
+		kill(cfg->child, SIGKILL);
+		waitpid(cfg->child, NULL, 0);
+		cfg->child = 0;
+	}
+	if (cfg->pid_file)
+		unlink(cfg->pid_file);
+}
+
+int main(int argc, char *argv[])
+{
+	static struct config cfg; /* static: cleanup() runs after main returns */
+	int sync_pipe[2];
+
+	parse_args(&cfg, argc, argv);
+	check_rootfs(&cfg); /* 03-mnt */
+	if (pipe2(sync_pipe, O_CLOEXEC) == -1)
+		err(EXIT_RUNTIME, "pipe2");
+	cfg.sync_fd = sync_pipe[0];
+	cfg.child = spawn_child(&cfg);
+	/* Registered after clone(), so the child does not inherit it. */
+	cleanup_cfg = &cfg;
+	if (atexit(cleanup) != 0)
+		errx(EXIT_RUNTIME, "atexit failed");
+	forward_to = cfg.child;
+	forward_signals();
+	close(sync_pipe[0]);
+	prepare_child(&cfg);
+	release_child(sync_pipe[1]);
+	return wait_child(&cfg);
+}
