@@ -13,7 +13,8 @@ STEPS := \
 	01-uts \
 	02-pid \
 	03-mnt \
-	04-ipc
+	04-ipc \
+	05-net
 
 CC ?= cc
 CFLAGS ?= -O2 -g

@@ -135,9 +135,8 @@ load helpers
 
 @test "bad input: run by an ordinary user, one line says root is needed, status 125" {
 	requires before:06 cmd:setpriv
-	ctr_cmd true
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "${CTR_CMD[@]}"
-	[ "$status" -eq 125 ]
-	[ "${#lines[@]}" -eq 1 ]
-	[[ $output == *"creating namespaces needs root"* ]]
+	CTR_AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	run_ctr -125 true
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ $stderr == *"creating namespaces needs root"* ]]
 }

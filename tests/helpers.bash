@@ -64,12 +64,13 @@ requires() {
 # test with what its step needs: a rootfs from step 03 on, and from step 05
 # on the network namespace this test made, so that no packet leaves
 # namespaces the test owns. nsenter execs, so the PID is the runtime's.
+# CTR_AS, an array, runs the binary through a wrapper such as setpriv.
 ctr_cmd() {
 	CTR_CMD=()
 	if step_has 05 && [ -n "${TEST_NETNS:-}" ]; then
 		CTR_CMD+=(nsenter --net="/run/netns/$TEST_NETNS")
 	fi
-	CTR_CMD+=("$CONTAINER")
+	CTR_CMD+=(${CTR_AS[@]+"${CTR_AS[@]}"} "$CONTAINER")
 	if step_has 03; then
 		CTR_CMD+=(--rootfs "$ROOTFS")
 	fi

@@ -39,8 +39,15 @@ run_bats() {
 	passed=$((passed + $(grep -c '^ok .*' "$tap" | tr -d ' ') - $(grep -c '^ok .* # skip' "$tap")))
 	skipped=$((skipped + $(grep -c '^ok .* # skip' "$tap")))
 	failed=$((failed + $(grep -c '^not ok ' "$tap")))
-	# A file that does not load reports no test at all: count it as a failure.
-	grep -q '^1\.\.0$' "$tap" && [ "$#" -gt 0 ] && failed=$((failed + 1))
+	# Tests planned but never run (a file that did not load) count as failed.
+	local planned ran
+	planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | head -n 1)
+	ran=$(grep -c '^\(not \)\?ok ' "$tap")
+	if [ "${planned:-0}" -gt "$ran" ]; then
+		echo "run.sh: $((planned - ran)) planned tests did not run" >&2
+		failed=$((failed + planned - ran))
+	fi
+	[ -n "$planned" ] || failed=$((failed + 1))
 	return 0
 }
 
