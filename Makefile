@@ -14,7 +14,8 @@ STEPS := \
 	02-pid \
 	03-mnt \
 	04-ipc \
-	05-net
+	05-net \
+	06-user
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -53,7 +54,14 @@ $(TEST_ROOTFS)/bin/probe: $(PROBE) $(ROOTFS)/etc/os-release
 	cp -a $(ROOTFS) $(TEST_ROOTFS)
 	cp $(PROBE) $@
 
-test: all $(TEST_ROOTFS)/bin/probe
+# The same, owned by the host uid that container root maps to by default
+# (06-user), so that root inside owns its files.
+$(TEST_ROOTFS)-userns/bin/probe: $(TEST_ROOTFS)/bin/probe
+	rm -rf $(TEST_ROOTFS)-userns
+	cp -a $(TEST_ROOTFS) $(TEST_ROOTFS)-userns
+	chown -R 100000:100000 $(TEST_ROOTFS)-userns
+
+test: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe
 	tests/run.sh
 
 tour: all $(ROOTFS)/etc/os-release
@@ -77,7 +85,7 @@ quiz:
 
 # The workshop self-check: the tests of step STEP against your own binary.
 #   sudo make check-step STEP=03 CONTAINER=$PWD/my/container
-check-step: all $(TEST_ROOTFS)/bin/probe
+check-step: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe
 	@test -n "$(STEP_DIR)" || { echo "make check-step: say which step, e.g. STEP=03" >&2; exit 2; }
 	CONTAINER=$(CONTAINER) tests/run.sh $(STEP_DIR)
 

@@ -52,7 +52,7 @@ load helpers
 @test "mnt: the container's mounts do not reach the host, even from a shared rootfs" {
 	# systemd makes / shared; a rootfs on a shared mount would otherwise
 	# show the container's /proc, /sys and /dev mounts on the host.
-	SHARED=$BATS_TEST_TMPDIR/rootfs
+	SHARED=$SCRATCH/rootfs
 	mkdir "$SHARED"
 	mount --bind -o ro "$ROOTFS" "$SHARED"
 	mount --make-shared "$SHARED"
@@ -118,7 +118,7 @@ load helpers
 }
 
 @test "bad input: a rootfs without a shell: the default command is not found, 127" {
-	local bare=$BATS_TEST_TMPDIR/bare
+	local bare=$SCRATCH/bare
 	mkdir -p "$bare/proc" "$bare/sys" "$bare/dev"
 	run -127 "$CONTAINER" --rootfs "$bare"
 	[[ $output == *"/bin/sh: command not found"* ]]

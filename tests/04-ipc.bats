@@ -49,10 +49,10 @@ test_cleanup() {
 }
 
 @test "ipc: POSIX queues of the host are not there inside, and the reverse" {
-	local q=/ctrtest-$$
-	"$PROBE" mq_open-create "$q"
-	test_cleanup() { "$PROBE" mq_unlink "$q" >/dev/null || true; }
-	run_ctr -1 probe mq_open "$q"
+	QUEUE=/ctrtest-$$
+	"$PROBE" mq_open-create "$QUEUE"
+	test_cleanup() { "$PROBE" mq_unlink "$QUEUE"; }
+	run_ctr -1 probe mq_open "$QUEUE"
 	[ "$output" = "mq_open: ENOENT" ]
 	run_ctr -0 sh -c "probe mq_open-create /inside && ls /dev/mqueue"
 	[ "${lines[1]}" = inside ]

@@ -119,7 +119,8 @@ start_ctr() {
 	CTR_OUT=$BATS_TEST_TMPDIR/ctr.out
 	CTR_ERR=$BATS_TEST_TMPDIR/ctr.err
 	local pidfile=$BATS_TEST_TMPDIR/ctr.pid
-	rm -f "$pidfile"
+	# A stale "ready" from an earlier container must not count.
+	rm -f "$pidfile" "$CTR_OUT" "$CTR_ERR"
 	ctr_cmd --pid-file "$pidfile" "$@"
 	"${CTR_CMD[@]}" >"$CTR_OUT" 2>"$CTR_ERR" &
 	CTR_PID=$!
@@ -178,6 +179,8 @@ host_state() {
 	echo "== cgroups"
 	find /sys/fs/cgroup -mindepth 1 -type d \
 		\( -name 'ctr-*' -o -name 'containers-from-scratch' \) 2>/dev/null | sort
+	echo "== System V IPC objects"
+	tail -q -n +2 /proc/sysvipc/msg /proc/sysvipc/sem /proc/sysvipc/shm | awk '{print $1, $2}'
 	echo "== temp"
 	find /tmp /var/tmp /run -maxdepth 1 \( -name 'ctr-*' -o -name 'container*' \) 2>/dev/null | sort
 }
@@ -199,6 +202,11 @@ strays() {
 setup() {
 	CTR_PID=
 	TEST_NETNS=
+	# Scratch space a container's root can reach: from 06-user on, it is an
+	# unprivileged user on the host, and bats' own temp dirs are private.
+	mkdir -p "$REPO/build"
+	SCRATCH=$(mktemp -d "$REPO/build/scratch.XXXXXX")
+	chmod 755 "$SCRATCH"
 	host_state >"$BATS_TEST_TMPDIR/state.before"
 	if step_has 05; then
 		TEST_NETNS=ctrtest-$$-$BATS_TEST_NUMBER
@@ -215,6 +223,7 @@ teardown() {
 	if declare -F test_cleanup >/dev/null; then
 		test_cleanup
 	fi
+	rm -rf --one-file-system "$SCRATCH"
 	if ! wait_for '[ -z "$(strays)" ]' 5; then
 		leaks+="processes left running:"$'\n'"$(strays)"$'\n'
 	fi

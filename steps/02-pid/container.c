@@ -43,7 +43,7 @@ struct config {
 	char *hostname;
 	char *pid_file;
 	char **argv;   /* the command and its arguments */
-	int sync_fd;   /* child: read end of the sync pipe */
+	int sync_pipe[2]; /* the child waits on [0]; the parent writes [1] */
 	pid_t child;   /* parent: host PID of the container's first process */
 };
 
@@ -201,8 +201,9 @@ static void exec_command(const struct config *cfg)
 /*
  * DOC: sync
  * Wait until the parent has prepared everything the child needs from the
- * host side. The parent writes one byte and closes its end; end-of-file
- * without that byte means the parent died or gave up, so we do too.
+ * host side. The parent writes one byte; end-of-file without that byte means
+ * the parent died or gave up, so we do too. Our end of the pipe is closed
+ * on exec (O_CLOEXEC).
  */
 static void await_parent(const struct config *cfg)
 {
@@ -210,11 +211,10 @@ static void await_parent(const struct config *cfg)
 	ssize_t n;
 
 	do
-		n = read(cfg->sync_fd, &go, 1);
+		n = read(cfg->sync_pipe[0], &go, 1);
 	while (n == -1 && errno == EINTR);
 	if (n != 1)
 		_exit(EXIT_RUNTIME);
-	close(cfg->sync_fd);
 }
 
 /*
@@ -264,6 +264,9 @@ static int child(void *arg)
 {
 	struct config *cfg = arg;
 
+	/* clone() gave us both ends; with the write end open here we would
+	 * never see end-of-file if the parent died. */
+	close(cfg->sync_pipe[1]);
 	/* DOC: pdeathsig
 	 * If the runtime dies, even by SIGKILL, the kernel kills us too. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
@@ -350,12 +353,15 @@ static void prepare_child(struct config *cfg)
 	write_pid_file(cfg);
 }
 
+/*
+ * Our end stays open until we exit, so the child can also use the pipe to
+ * tell whether we are still alive: it reads end-of-file once we are gone.
+ */
 static void release_child(int sync_fd)
 {
 	say("release the child (write to the sync pipe)");
 	if (write(sync_fd, "1", 1) != 1)
 		err(EXIT_RUNTIME, "write to sync pipe");
-	close(sync_fd);
 }
 
 /* Wait for the child; its end becomes our exit status. */
@@ -395,12 +401,10 @@ static void cleanup(void)
 int main(int argc, char *argv[])
 {
 	static struct config cfg; /* static: cleanup() runs after main returns */
-	int sync_pipe[2];
 
 	parse_args(&cfg, argc, argv);
-	if (pipe2(sync_pipe, O_CLOEXEC) == -1)
+	if (pipe2(cfg.sync_pipe, O_CLOEXEC) == -1)
 		err(EXIT_RUNTIME, "pipe2");
-	cfg.sync_fd = sync_pipe[0];
 	cfg.child = spawn_child(&cfg);
 	/* Registered after clone(), so the child does not inherit it. */
 	cleanup_cfg = &cfg;
@@ -408,8 +412,8 @@ int main(int argc, char *argv[])
 		errx(EXIT_RUNTIME, "atexit failed");
 	forward_to = cfg.child;
 	forward_signals();
-	close(sync_pipe[0]);
+	close(cfg.sync_pipe[0]);
 	prepare_child(&cfg);
-	release_child(sync_pipe[1]);
+	release_child(cfg.sync_pipe[1]);
 	return wait_child(&cfg);
 }

@@ -44,7 +44,7 @@ struct config {
 	char *pid_file;
 	char *rootfs;  /* 03-mnt */
 	char **argv;   /* the command and its arguments */
-	int sync_fd;   /* child: read end of the sync pipe */
+	int sync_pipe[2]; /* the child waits on [0]; the parent writes [1] */
 	pid_t child;   /* parent: host PID of the container's first process */
 };
 
@@ -278,6 +278,9 @@ static void setup_mounts(const struct config *cfg)
 		err(EXIT_RUNTIME, "detach the old root");
 	if (chdir("/") == -1)
 		err(EXIT_RUNTIME, "chdir /");
+	/* The host's PATH names the host's directories; use the usual one. */
+	if (setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1) == -1)
+		err(EXIT_RUNTIME, "setenv PATH");
 }
 
 /*
@@ -317,8 +320,9 @@ static void exec_command(const struct config *cfg)
 /*
  * DOC: sync
  * Wait until the parent has prepared everything the child needs from the
- * host side. The parent writes one byte and closes its end; end-of-file
- * without that byte means the parent died or gave up, so we do too.
+ * host side. The parent writes one byte; end-of-file without that byte means
+ * the parent died or gave up, so we do too. Our end of the pipe is closed
+ * on exec (O_CLOEXEC).
  */
 static void await_parent(const struct config *cfg)
 {
@@ -326,11 +330,10 @@ static void await_parent(const struct config *cfg)
 	ssize_t n;
 
 	do
-		n = read(cfg->sync_fd, &go, 1);
+		n = read(cfg->sync_pipe[0], &go, 1);
 	while (n == -1 && errno == EINTR);
 	if (n != 1)
 		_exit(EXIT_RUNTIME);
-	close(cfg->sync_fd);
 }
 
 /*
@@ -380,6 +383,9 @@ static int child(void *arg)
 {
 	struct config *cfg = arg;
 
+	/* clone() gave us both ends; with the write end open here we would
+	 * never see end-of-file if the parent died. */
+	close(cfg->sync_pipe[1]);
 	/* DOC: pdeathsig
 	 * If the runtime dies, even by SIGKILL, the kernel kills us too. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
@@ -498,12 +504,15 @@ static void prepare_child(struct config *cfg)
 	write_pid_file(cfg);
 }
 
+/*
+ * Our end stays open until we exit, so the child can also use the pipe to
+ * tell whether we are still alive: it reads end-of-file once we are gone.
+ */
 static void release_child(int sync_fd)
 {
 	say("release the child (write to the sync pipe)");
 	if (write(sync_fd, "1", 1) != 1)
 		err(EXIT_RUNTIME, "write to sync pipe");
-	close(sync_fd);
 }
 
 /* Wait for the child; its end becomes our exit status. */
@@ -543,13 +552,11 @@ static void cleanup(void)
 int main(int argc, char *argv[])
 {
 	static struct config cfg; /* static: cleanup() runs after main returns */
-	int sync_pipe[2];
 
 	parse_args(&cfg, argc, argv);
 	check_rootfs(&cfg); /* 03-mnt */
-	if (pipe2(sync_pipe, O_CLOEXEC) == -1)
+	if (pipe2(cfg.sync_pipe, O_CLOEXEC) == -1)
 		err(EXIT_RUNTIME, "pipe2");
-	cfg.sync_fd = sync_pipe[0];
 	cfg.child = spawn_child(&cfg);
 	/* Registered after clone(), so the child does not inherit it. */
 	cleanup_cfg = &cfg;
@@ -557,8 +564,8 @@ int main(int argc, char *argv[])
 		errx(EXIT_RUNTIME, "atexit failed");
 	forward_to = cfg.child;
 	forward_signals();
-	close(sync_pipe[0]);
+	close(cfg.sync_pipe[0]);
 	prepare_child(&cfg);
-	release_child(sync_pipe[1]);
+	release_child(cfg.sync_pipe[1]);
 	return wait_child(&cfg);
 }

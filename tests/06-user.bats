@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# 06-user: root inside the container, an unprivileged user outside.
+
+load helpers
+
+USERNS_ROOTFS=${USERNS_ROOTFS:-$REPO/build/test-rootfs-userns}
+# An ordinary user for the rootless tests; it needs no account.
+USER_ID=1000
+
+as_user() {
+	CTR_AS=(setpriv --reuid="$USER_ID" --regid="$USER_ID" --clear-groups)
+}
+
+@test "user: root inside is uid 100000 on the host" {
+	start_ctr -- sh -c 'id -u; echo ready; exec sleep 30'
+	local uids gids
+	uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$CTR_INIT/status")
+	gids=$(awk '/^Gid:/ {print $2, $3, $4, $5}' "/proc/$CTR_INIT/status")
+	stop_ctr
+	[ "$(head -n 1 "$CTR_OUT")" = 0 ]
+	[ "$uids" = "100000 100000 100000 100000" ]
+	[ "$gids" = "100000 100000 100000 100000" ]
+}
+
+@test "user: the maps read 0 100000 65536 inside" {
+	run_ctr -0 cat /proc/self/uid_map /proc/self/gid_map
+	[ "$(echo ${lines[0]})" = "0 100000 65536" ]
+	[ "$(echo ${lines[1]})" = "0 100000 65536" ]
+}
+
+@test "user: --uid-map and --gid-map choose the mapping" {
+	run_ctr -0 --uid-map 0:200000:1000 --gid-map 0:300000:10 sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id'
+	[ "$(echo ${lines[0]})" = "0 200000 1000" ]
+	[ "$(echo ${lines[1]})" = "0 300000 10" ]
+	[[ ${lines[2]} == "uid=0(root) gid=0(root)"* ]]
+}
+
+@test "user: root inside has no power over the host: mknod of a device is refused" {
+	run_ctr ! mknod /dev/shm/sda b 8 0
+	[[ $stderr == *"Operation not permitted"* ]]
+}
+
+@test "user: a root-owned rootfs shows as nobody inside" {
+	run_ctr -0 stat -c '%u %g' /etc/passwd
+	[ "$output" = "65534 65534" ]
+	run_ctr ! touch /etc/made-inside
+	[[ $stderr == *"Permission denied"* ]]
+}
+
+@test "user: in a rootfs owned by the mapped range, root owns its files, and files made inside belong to 100000 on the host" {
+	[ "$(stat -c %u "$USERNS_ROOTFS/etc/passwd")" = 100000 ]
+	MADE=/root/made-inside-$$
+	test_cleanup() { rm "$USERNS_ROOTFS$MADE"; }
+	ROOTFS=$USERNS_ROOTFS run_ctr -0 sh -c "stat -c '%u %g' /etc/passwd; touch $MADE"
+	[ "$output" = "0 0" ]
+	[ "$(stat -c '%u %g' "$USERNS_ROOTFS$MADE")" = "100000 100000" ]
+}
+
+@test "user: the user namespace differs from the host's, owned by the runtime's uid" {
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	local c h
+	c=$(ns_of "$CTR_INIT" user)
+	h=$(ns_of $$ user)
+	run lsns -n -o OWNER -t user -p "$CTR_INIT"
+	stop_ctr
+	[ "$c" != "$h" ]
+}
+
+@test "rootless: an ordinary user runs the same binary; root inside is the caller outside" {
+	as_user
+	run_ctr -0 sh -c 'id -u; cat /proc/self/uid_map'
+	[ "${lines[0]}" = 0 ]
+	[ "$(echo ${lines[1]})" = "0 $USER_ID 1" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ $stderr == *"rootless: no veth without root, so loopback only"* ]]
+}
+
+@test "rootless: loopback only, and files made inside belong to the caller" {
+	as_user
+	MADE=/tmp/rootless-$$
+	test_cleanup() { rm "$ROOTFS$MADE"; }
+	run_ctr -0 --net none sh -c "ls /sys/class/net; touch $MADE"
+	[ "$output" = lo ]
+	[ -z "$stderr" ]
+	[ "$(stat -c %u "$ROOTFS$MADE")" = "$USER_ID" ]
+}
+
+@test "rootless: PID, mount and the other namespaces still work" {
+	as_user
+	run_ctr -0 --net none sh -c 'echo $$; ps -o pid= | wc -l; hostname'
+	[ "$(echo $output)" = "2 4 container" ]
+}
+
+@test "rootless: what needs host privileges is refused in one line" {
+	as_user
+	run_ctr -125 --net veth true
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ $stderr == *"--net veth needs root"* ]]
+	run_ctr -125 --net none --uid-map 0:100000:65536 true
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ $stderr == *"an ordinary user may map only their own id, e.g. 0:$USER_ID:1"* ]]
+}
+
+@test "rootless: refused user namespaces name the setting that refused them" {
+	# user.max_user_namespaces is per user namespace: set it to 0 in one
+	# made for this test, so the host's setting is not touched.
+	run unshare --user --map-root-user sh -c \
+		'echo 0 >/proc/sys/user/max_user_namespaces && exec "$@"' \
+		sh "$CONTAINER" --rootfs "$ROOTFS" --net none true
+	echo "# $output" >&2
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == *"user.max_user_namespaces is 0"* ]]
+}
+
+@test "bad input: malformed maps are refused before anything starts" {
+	run_ctr -125 --uid-map 0:100000 true
+	[[ $stderr == *"expected INSIDE:OUTSIDE:COUNT"* ]]
+	run_ctr -125 --uid-map 1:100000:10 true
+	[[ $stderr == *"must start at 0"* ]]
+	run_ctr -125 --gid-map 0:100000:0 true
+	[[ $stderr == *"COUNT must be 1 or more"* ]]
+	run_ctr -125 --uid-map 0:4294967295:2 true
+	[[ $stderr == *"fit in 32 bits"* ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+}
