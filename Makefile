@@ -15,7 +15,8 @@ STEPS := \
 	03-mnt \
 	04-ipc \
 	05-net \
-	06-user
+	06-user \
+	07-cgroup
 
 CC ?= cc
 CFLAGS ?= -O2 -g

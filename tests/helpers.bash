@@ -132,13 +132,20 @@ start_ctr() {
 	CTR_INIT=$(cat "$pidfile")
 }
 
-# stop_ctr [SIGNAL]: signal the runtime (default TERM) and collect its status
-# in CTR_STATUS.
+# stop_ctr [SIGNAL|NONE]: signal the runtime (default TERM; NONE: just wait)
+# and collect its status in CTR_STATUS.
 stop_ctr() {
-	kill -"${1:-TERM}" "$CTR_PID" 2>/dev/null || true
+	[ "${1:-}" = NONE ] || kill -"${1:-TERM}" "$CTR_PID" 2>/dev/null || true
 	CTR_STATUS=0
-	wait "$CTR_PID" || CTR_STATUS=$?
+	wait "$CTR_PID" 2>/dev/null || CTR_STATUS=$?
 	CTR_PID=
+	# A runtime killed with SIGKILL cannot clean up after itself; from
+	# 07-cgroup on, `container --cleanup` is the documented way to reclaim
+	# what it left, once its container is gone.
+	if [ "${1:-}" = KILL ] && step_has 07; then
+		wait_for '[ -z "$(strays)" ]' 5 || true
+		"$CONTAINER" --cleanup
+	fi
 }
 
 # wait_for CONDITION [SECONDS]: poll a shell condition, default up to 10 s.
@@ -157,6 +164,30 @@ alive() {
 	local state
 	state=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
 	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# An ordinary user for the rootless tests (06-user on); it needs no account.
+USER_ID=1000
+
+# as_user: run the containers of this test as USER_ID (see ctr_cmd).
+as_user() {
+	CTR_AS=(setpriv --reuid="$USER_ID" --regid="$USER_ID" --clear-groups)
+}
+
+# cgroup_v2: the host mounts cgroup v2 at /sys/fs/cgroup (else v1 or hybrid).
+cgroup_v2() {
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]
+}
+
+# cgroup_of PID [CONTROLLER]: the directory of a process's cgroup, as the
+# host sees it: on v2 the one hierarchy, on v1 CONTROLLER's (default memory).
+cgroup_of() {
+	local c=${2:-memory}
+	if cgroup_v2; then
+		echo "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$1/cgroup")"
+	else
+		echo "/sys/fs/cgroup/$c$(awk -F: -v c="$c" '$2 == c {print $3}' "/proc/$1/cgroup")"
+	fi
 }
 
 # ns_of PID TYPE: the namespace inode of a process, e.g. "uts:[4026531838]".
@@ -217,8 +248,7 @@ setup() {
 teardown() {
 	local leaks=
 	if [ -n "${CTR_PID:-}" ]; then
-		kill -KILL "$CTR_PID" 2>/dev/null || true
-		wait "$CTR_PID" 2>/dev/null || true
+		stop_ctr KILL
 	fi
 	if declare -F test_cleanup >/dev/null; then
 		test_cleanup

@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# 07-cgroup: a cgroup of the container's own, and a cgroup namespace that
+# shows it as the root of the tree.
+
+load helpers
+
+@test "cgroup: the container gets a cgroup of its own, named after the runtime" {
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	local dir
+	dir=$(cgroup_of "$CTR_INIT")
+	echo "# $dir" >&2
+	[ "$dir" = "$(dirname "$dir")/ctr-$CTR_PID" ]
+	[[ $dir == */containers-from-scratch/ctr-$CTR_PID ]]
+	grep -qx "$CTR_INIT" "$dir/cgroup.procs"
+	if ! cgroup_v2; then
+		[ "$(cgroup_of "$CTR_INIT" pids)" = "/sys/fs/cgroup/pids/containers-from-scratch/ctr-$CTR_PID" ]
+		[ "$(cgroup_of "$CTR_INIT" cpu)" = "/sys/fs/cgroup/cpu/containers-from-scratch/ctr-$CTR_PID" ]
+	fi
+	stop_ctr
+}
+
+@test "cgroup: the command's processes are in the container's cgroup too" {
+	start_ctr -- sh -c 'sleep 30 & echo ready; wait'
+	local dir
+	dir=$(cgroup_of "$CTR_INIT")
+	run cat "$dir/cgroup.procs"
+	stop_ctr
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "cgroup: inside, /proc/self/cgroup shows the container at the root" {
+	run_ctr -0 cat /proc/self/cgroup
+	if cgroup_v2; then
+		[ "$output" = "0::/" ]
+	else
+		[[ $output == *":memory:/"* ]]
+		[[ $output != *containers-from-scratch* ]]
+	fi
+}
+
+@test "cgroup: the cgroup filesystem is mounted read-only inside" {
+	run_ctr -0 grep ' /sys/fs/cgroup' /proc/mounts
+	if cgroup_v2; then
+		[[ $output == "cgroup2 /sys/fs/cgroup cgroup2 ro,"* ]]
+	else
+		[[ $output == *"cgroup /sys/fs/cgroup/memory cgroup ro,"* ]]
+		[[ $output == *"cgroup /sys/fs/cgroup/pids cgroup ro,"* ]]
+	fi
+	local f=/sys/fs/cgroup/cgroup.procs
+	cgroup_v2 || f=/sys/fs/cgroup/memory/cgroup.procs
+	run_ctr ! sh -c "echo 1 > $f"
+	[[ $stderr == *"Read-only file system"* ]]
+}
+
+@test "cgroup: the host's cgroup tree is not visible inside" {
+	run_ctr -0 sh -c 'find /sys/fs/cgroup -type d | wc -l; ls /sys/fs/cgroup/memory 2>/dev/null || ls /sys/fs/cgroup'
+	[ "${lines[0]}" -le 4 ]
+	[[ $output != *containers-from-scratch* ]]
+	[[ $output != *process_api* ]]
+	[[ $output != *system.slice* ]]
+}
+
+@test "cgroup: removed when the container exits, also after its processes were killed" {
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	local dir
+	dir=$(cgroup_of "$CTR_INIT")
+	[ -d "$dir" ]
+	kill -KILL "$CTR_INIT"
+	stop_ctr NONE
+	[ "$CTR_STATUS" -eq 137 ]
+	[ ! -e "$dir" ]
+	[ ! -e "$(dirname "$dir")" ]
+}
+
+@test "cgroup: a runtime killed with SIGKILL leaves a cgroup that --cleanup removes" {
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	local dir
+	dir=$(cgroup_of "$CTR_INIT")
+	# Not stop_ctr KILL, which would run --cleanup itself.
+	kill -KILL "$CTR_PID"
+	stop_ctr NONE
+	wait_for "! alive $CTR_INIT" 5
+	[ -d "$dir" ]
+	run -0 "$CONTAINER" --cleanup
+	[ ! -e "$dir" ]
+}
+
+@test "cgroup: the next run removes cgroups of runtimes that died" {
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	local dir
+	dir=$(cgroup_of "$CTR_INIT")
+	# Not stop_ctr KILL, which would run --cleanup itself.
+	kill -KILL "$CTR_PID"
+	stop_ctr NONE
+	wait_for "! alive $CTR_INIT" 5
+	[ -d "$dir" ]
+	run_ctr -0 true
+	[ ! -e "$dir" ]
+}
+
+@test "cgroup: --cleanup leaves the cgroups of running containers alone" {
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	local dir
+	dir=$(cgroup_of "$CTR_INIT")
+	run -0 "$CONTAINER" --cleanup
+	[ -d "$dir" ]
+	grep -qx "$CTR_INIT" "$dir/cgroup.procs"
+	stop_ctr
+}
+
+@test "cgroup: several containers at once, each in its own cgroup" {
+	local i pids=()
+	for i in 1 2 3; do
+		ctr_cmd -- sh -c 'cat /proc/self/cgroup; sleep 1'
+		"${CTR_CMD[@]}" >"$BATS_TEST_TMPDIR/out.$i" 2>&1 &
+		pids+=($!)
+	done
+	sleep 0.5
+	local dirs
+	dirs=$(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/containers-from-scratch/ctr-*' | sort)
+	echo "# $dirs" >&2
+	for i in 0 1 2; do
+		wait "${pids[$i]}"
+		echo "$dirs" | grep -q "/ctr-${pids[$i]}\$"
+	done
+}
+
+@test "rootless: no cgroup of its own, said in one line; the namespace still works" {
+	requires userns
+	as_user
+	run_ctr -0 --net none cat /proc/self/cgroup
+	[[ $stderr == *"rootless: no cgroup of its own without root"* ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	if cgroup_v2; then
+		[ "$output" = "0::/" ]
+	fi
+}

@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# Run test files inside a VM whose only cgroup hierarchy is cgroup v2: a stock
+# Debian kernel under qemu (KVM where it works, software emulation where it
+# does not), the host's root file system shared read-only into it. `make
+# test-cgroup2` runs it. See tests/vm/README.md.
+#
+#   tests/vm/run.sh                   tests/07-*.bats with STEP=07 and
+#                                     tests/09-*.bats with STEP=09
+#   tests/vm/run.sh --step 06 tests/06-user.bats
+#   tests/vm/run.sh --step 06 tests/0[1-6]-*.bats --step 05 tests/05-net.bats
+#   tests/vm/run.sh tests/03-mnt.bats  each file as its own step (no STEP)
+#   tests/vm/run.sh --step 07 --filter memory tests/07-cgroup.bats
+#
+# Each --step NN starts a group: one bats run with STEP=NN, on the files and
+# bats options that follow it (a group with no file runs tests/NN-*.bats).
+# Options of this script, before or between groups:
+#   --accel auto|kvm|tcg   default auto: KVM if it works here, else TCG
+#   --timeout SECONDS      for the whole VM run; default 1800
+#   --cgroup PATH          the cgroup the tests run in inside the VM; default
+#                          /system.slice/cgroup2-tests.service, / for the root
+# Environment: VM_ACCEL, VM_TIMEOUT, VM_CGROUP, VM_MEMORY (MiB, default 2048),
+# VM_CPUS (default 2), VM_KERNEL_PKG (a linux-image-* package; default the
+# one linux-image-amd64 depends on). CONTAINER, ROOTFS, USERNS_ROOTFS and the
+# variables named in VM_PASS_ENV are passed to the tests.
+#
+# Prints the VM's console as it runs, then one line per test (PASS, FAIL or
+# SKIP) and "N passed, N failed, N skipped". Exits non-zero if a test failed
+# or the VM did not boot, timed out or reported nothing. Needs root.
+set -u
+
+usage() {
+	sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"
+	exit "${1:-0}"
+}
+
+# Paths the tests get are made absolute from the caller's directory.
+abspath() { [ -e "$1" ] && readlink -f "$1" || echo "$1"; }
+pass_env=()
+for v in CONTAINER ROOTFS USERNS_ROOTFS; do
+	[ -n "${!v:-}" ] && pass_env+=("$v=$(abspath "${!v}")")
+done
+for v in ${VM_PASS_ENV:-}; do
+	[ -n "${!v+set}" ] && pass_env+=("$v=${!v}")
+done
+
+cd "$(dirname "$0")/../.." || exit 1
+REPO=$(pwd)
+VM=$REPO/build/vm
+
+accel=${VM_ACCEL:-auto}
+timeout_s=${VM_TIMEOUT:-1800}
+cgroup=${VM_CGROUP:-}
+memory=${VM_MEMORY:-2048}
+cpus=${VM_CPUS:-2}
+
+# ---- the groups ------------------------------------------------------------
+
+# group_step[i]: NN or empty; group_args_i: the bats arguments; missing: files
+# that do not exist yet, reported as skipped.
+group_step=()
+ngroups=0
+missing=()
+cur=-1
+new_group() {
+	cur=$ngroups
+	ngroups=$((ngroups + 1))
+	group_step[cur]=$1
+	eval "group_args_$cur=()"
+}
+add_arg() {
+	[ "$cur" -ge 0 ] || new_group ""
+	eval "group_args_$cur+=(\"\$1\")"
+}
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h | --help) usage ;;
+	--accel) accel=${2:?--accel needs a value}; shift ;;
+	--accel=*) accel=${1#*=} ;;
+	--timeout) timeout_s=${2:?--timeout needs a value}; shift ;;
+	--timeout=*) timeout_s=${1#*=} ;;
+	--cgroup) cgroup=${2:?--cgroup needs a value}; shift ;;
+	--cgroup=*) cgroup=${1#*=} ;;
+	--step)
+		[[ ${2:-} =~ ^[0-9][0-9] ]] || { echo "run.sh: --step needs a step number, e.g. 07" >&2; exit 2; }
+		new_group "${2:0:2}"
+		shift
+		;;
+	--step=*) new_group "${1:7:2}" ;;
+	*) add_arg "$1" ;;
+	esac
+	shift
+done
+if [ "$ngroups" -eq 0 ]; then
+	new_group 07
+	new_group 09
+fi
+# A group without a .bats file runs its step's own file, if there is one.
+groups=()
+for ((i = 0; i < ngroups; i++)); do
+	eval "args=(\"\${group_args_$i[@]}\")"
+	has_file=
+	for a in ${args[@]+"${args[@]}"}; do
+		[[ $a == *.bats ]] && has_file=1
+	done
+	if [ -z "$has_file" ]; then
+		step=${group_step[i]}
+		if [ -z "$step" ]; then
+			echo "run.sh: no .bats file given in: ${args[*]}" >&2
+			exit 2
+		fi
+		files=(tests/"$step"-*.bats)
+		if [ ! -e "${files[0]}" ]; then
+			missing+=("tests/$step-*.bats (step $step has no test file yet)")
+			continue
+		fi
+		eval "group_args_$i+=(\"\${files[@]}\")"
+	fi
+	groups+=("$i")
+done
+
+case $accel in auto | kvm | tcg) ;; *) echo "run.sh: --accel auto, kvm or tcg" >&2; exit 2 ;; esac
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run.sh: needs root (it installs qemu, and the tests need root): sudo $0" >&2
+	exit 1
+fi
+
+# ---- what the host needs ---------------------------------------------------
+
+export DEBIAN_FRONTEND=noninteractive
+apt_updated=
+apt_update() {
+	[ -n "$apt_updated" ] && return 0
+	apt-get update -q >/dev/null || { echo "run.sh: apt-get update failed" >&2; return 1; }
+	apt_updated=1
+}
+# apt_install PACKAGE...: without the recommended packages (for qemu, those
+# are a GUI, firmware and tools the VM does not use).
+apt_install() {
+	echo "run.sh: installing $* from the distribution's archive" >&2
+	apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1 ||
+		{ apt_update && apt-get install -y -q --no-install-recommends "$@" >/dev/null; } || {
+		echo "run.sh: could not install $*" >&2
+		exit 1
+	}
+}
+# The tests run inside with the host's own programs.
+tests/need.sh bats:bats ip:iproute2 nsenter:util-linux setpriv:util-linux || exit 1
+command -v qemu-system-x86_64 >/dev/null || apt_install qemu-system-x86
+for c in dpkg-deb apt-get flock timeout; do
+	command -v "$c" >/dev/null || { echo "run.sh: $c is missing" >&2; exit 1; }
+done
+
+mkdir -p "$VM"
+exec 9>"$VM/lock"
+flock 9 || exit 1
+
+# apt_fetch PACKAGE DIR: download PACKAGE's .deb and unpack it into DIR.
+apt_fetch() {
+	local pkg=$1 dir=$2 dl=$VM/download
+	rm -rf "$dl" "$dir"
+	mkdir -p "$dl"
+	(cd "$dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null) ||
+		{ apt_update && (cd "$dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null); } ||
+		{ echo "run.sh: could not download $pkg" >&2; exit 1; }
+	dpkg-deb -x "$dl"/*.deb "$dir" || { echo "run.sh: could not unpack $pkg" >&2; exit 1; }
+	rm -rf "$dl"
+}
+
+# A static BusyBox for the initramfs: the host's if it is static (Debian's
+# busybox-static), else one unpacked from that package.
+busybox=/bin/busybox
+if [ ! -x "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
+	busybox=$VM/busybox-static/bin/busybox
+	[ -x "$busybox" ] || apt_fetch busybox-static "$VM/busybox-static"
+fi
+# The guest's stage 2 and its modprobe use /bin/busybox from the host tree.
+if [ ! -x /bin/busybox ]; then
+	echo "run.sh: the VM needs /bin/busybox on the host: apt-get install busybox-static" >&2
+	exit 1
+fi
+
+# The stock Debian kernel, unpacked into build/vm/kernel; never installed.
+kpkg=${VM_KERNEL_PKG:-}
+if [ -z "$kpkg" ]; then
+	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ {print $2; exit}')
+	if [ -z "$kpkg" ] && [ ! -f "$VM/kernel/package" ]; then
+		apt_update
+		kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ {print $2; exit}')
+	fi
+	# Offline, or no package lists: the kernel unpacked last time will do.
+	[ -n "$kpkg" ] || kpkg=$(cat "$VM/kernel/package" 2>/dev/null)
+	[ -n "$kpkg" ] || { echo "run.sh: cannot tell which kernel linux-image-amd64 means" >&2; exit 1; }
+fi
+if [ "$(cat "$VM/kernel/package" 2>/dev/null)" != "$kpkg" ]; then
+	echo "run.sh: fetching the kernel $kpkg" >&2
+	apt_fetch "$kpkg" "$VM/kernel.new"
+	k=$VM/kernel.new
+	moddir=$(ls -d "$k"/lib/modules/*/ "$k"/usr/lib/modules/*/ 2>/dev/null | head -n 1)
+	[ -n "$moddir" ] || { echo "run.sh: $kpkg has no modules" >&2; exit 1; }
+	kver=$(basename "$moddir")
+	mkdir -p "$k/tree/lib/modules" "$k/modules"
+	mv "$moddir" "$k/tree/lib/modules/$kver"
+	cp "$k/boot/vmlinuz-$kver" "$k/vmlinuz"
+	cp "$k/boot/config-$kver" "$k/config"
+	rm -rf "$k/boot" "$k/lib" "$k/usr" "$k/etc"
+	# Only the modules a VM without hardware might load.
+	(cd "$k/tree/lib/modules/$kver/kernel" && rm -rf sound drivers/gpu drivers/media \
+		drivers/infiniband drivers/scsi drivers/usb drivers/iio drivers/staging drivers/hid \
+		drivers/hwmon drivers/platform drivers/input drivers/bluetooth drivers/net/wireless \
+		drivers/net/ethernet drivers/net/usb drivers/net/can net/wireless net/mac80211 \
+		net/bluetooth)
+	"$busybox" depmod -b "$k/tree" "$kver" 2>/dev/null ||
+		{ echo "run.sh: depmod failed for $kpkg" >&2; exit 1; }
+	mv "$k/tree/lib/modules/$kver" "$k/modules/$kver"
+	rm -rf "$k/tree"
+	echo "$kver" >"$k/release"
+	echo "$kpkg" >"$k/package"
+	rm -rf "$VM/kernel" "$VM/initrd.img"
+	mv "$k" "$VM/kernel"
+fi
+kver=$(cat "$VM/kernel/release")
+
+# The initramfs: BusyBox, tests/vm/init, and the modules that reach the host.
+if [ ! -s "$VM/initrd.img" ] || [ tests/vm/init -nt "$VM/initrd.img" ] ||
+	[ "$busybox" -nt "$VM/initrd.img" ]; then
+	d=$VM/initramfs
+	rm -rf "$d"
+	mkdir -p "$d/bin" "$d/lib/modules/$kver"
+	cp "$busybox" "$d/bin/busybox"
+	cp tests/vm/init "$d/init"
+	chmod 755 "$d/init"
+	dep=$VM/kernel/modules/$kver/modules.dep
+	for m in virtio_pci 9pnet_virtio 9p overlay; do
+		line=$(grep -E "(^|/)$m\.ko:" "$dep") || { echo "run.sh: the kernel has no module $m" >&2; exit 1; }
+		grep "^${line%%:*}:" "$dep" >>"$d/lib/modules/$kver/modules.dep"
+		for f in ${line/:/}; do
+			mkdir -p "$d/lib/modules/$kver/$(dirname "$f")"
+			cp "$VM/kernel/modules/$kver/$f" "$d/lib/modules/$kver/$f"
+		done
+	done
+	# The dependencies' own lines, for modprobe.
+	for f in $(cd "$d/lib/modules/$kver" && find kernel -name '*.ko'); do
+		grep -q "^$f:" "$d/lib/modules/$kver/modules.dep" || grep "^$f:" "$dep" >>"$d/lib/modules/$kver/modules.dep"
+	done
+	(cd "$d" && find . | "$busybox" cpio -o -H newc 2>/dev/null) >"$VM/initrd.img.new" &&
+		mv "$VM/initrd.img.new" "$VM/initrd.img" || { echo "run.sh: cannot build the initramfs" >&2; exit 1; }
+	rm -rf "$d"
+fi
+
+# ---- the accelerator -------------------------------------------------------
+
+kvm_works() {
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	echo quit | timeout 30 qemu-system-x86_64 -accel kvm -cpu host -M pc -nodefaults \
+		-display none -monitor stdio -S >/dev/null 2>&1
+}
+if [ "$accel" = auto ]; then
+	if kvm_works; then accel=kvm; else accel=tcg; fi
+fi
+case $accel in
+kvm) accel_opts=(-accel kvm -cpu host) ;;
+tcg) accel_opts=(-accel tcg,thread=multi -cpu max) ;;
+esac
+
+# ---- the run ---------------------------------------------------------------
+
+RUN=$VM/run
+rm -rf "$RUN"
+mkdir -p "$RUN"
+{
+	echo "VM_MODULES=$(printf %q "$VM/kernel/modules")"
+	echo "VM_CGROUP=$(printf %q "$cgroup")"
+	declare -p pass_env | sed 's/^declare -a pass_env=/VM_ENV=/'
+	vm_steps=()
+	for i in ${groups[@]+"${groups[@]}"}; do vm_steps+=("${group_step[i]}"); done
+	declare -p vm_steps | sed 's/^declare -a vm_steps=/VM_GROUP_STEP=/'
+	n=0
+	for i in ${groups[@]+"${groups[@]}"}; do
+		declare -p "group_args_$i" | sed "s/^declare -a group_args_$i=/VM_GROUP_ARGS_$n=/"
+		n=$((n + 1))
+	done
+} >"$RUN/job"
+
+guest=$REPO/tests/vm/guest.sh
+case $guest in *[[:space:]\"]*)
+	echo "run.sh: the repository's path must not contain spaces or quotes: $REPO" >&2
+	exit 1
+	;;
+esac
+
+echo "== cgroup v2 VM: kernel $kpkg, accel $accel, $cpus CPUs, $memory MiB"
+for i in ${groups[@]+"${groups[@]}"}; do
+	eval "args=(\"\${group_args_$i[@]}\")"
+	echo "== group: ${group_step[i]:+STEP=${group_step[i]} }bats ${args[*]}"
+done
+start=$(date +%s.%N)
+timeout "$timeout_s" qemu-system-x86_64 \
+	-M pc "${accel_opts[@]}" -smp "$cpus" -m "$memory" \
+	-nodefaults -display none -monitor none -serial stdio -nic none -no-reboot \
+	-kernel "$VM/kernel/vmlinuz" -initrd "$VM/initrd.img" \
+	-append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all vmguest=$guest" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$RUN,mount_tag=vmrun,security_model=none" \
+	</dev/null 2>&1 | tr -d '\r' | tee "$VM/console.log"
+qemu_status=${PIPESTATUS[0]}
+end=$(date +%s.%N)
+
+# ---- the report ------------------------------------------------------------
+
+passed=0 failed=0 skipped=0
+report=()
+n=0
+for i in ${groups[@]+"${groups[@]}"}; do
+	label=${group_step[i]:-"--"}
+	tap=$RUN/tap.$n
+	n=$((n + 1))
+	if [ ! -f "$tap" ]; then
+		[ -f "$RUN/done" ] || continue
+		report+=("FAIL  $label  (the group produced no output)")
+		failed=$((failed + 1))
+		continue
+	fi
+	while IFS= read -r line; do
+		case $line in
+		"ok "*" # skip"*)
+			report+=("SKIP  $label  $(sed -E 's/^ok [0-9]+ //' <<<"$line")")
+			skipped=$((skipped + 1))
+			;;
+		"ok "*)
+			report+=("PASS  $label  $(sed -E 's/^ok [0-9]+ //' <<<"$line")")
+			passed=$((passed + 1))
+			;;
+		"not ok "*)
+			report+=("FAIL  $label  $(sed -E 's/^not ok [0-9]+ //' <<<"$line")")
+			failed=$((failed + 1))
+			;;
+		esac
+	done <"$tap"
+	planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | head -n 1)
+	ran=$(grep -c '^\(not \)\?ok ' "$tap")
+	if [ -z "$planned" ]; then
+		report+=("FAIL  $label  (bats did not start: see $VM/console.log)")
+		failed=$((failed + 1))
+	elif [ "$planned" -gt "$ran" ]; then
+		report+=("FAIL  $label  ($((planned - ran)) planned tests did not run)")
+		failed=$((failed + planned - ran))
+	fi
+done
+for m in ${missing[@]+"${missing[@]}"}; do
+	report+=("SKIP  --  $m")
+	skipped=$((skipped + 1))
+done
+
+problem=
+if [ -f "$RUN/fatal" ]; then
+	problem="the VM stopped: $(cat "$RUN/fatal")"
+elif [ "$qemu_status" -eq 124 ]; then
+	problem="the VM timed out after $timeout_s s (--timeout)"
+elif [ ! -f "$RUN/cgroup-check" ]; then
+	problem="the VM did not boot (qemu exit status $qemu_status): see $VM/console.log"
+elif [ ! -f "$RUN/done" ]; then
+	problem="the VM stopped before the tests ended (qemu exit status $qemu_status)"
+elif [ $((passed + failed + skipped)) -eq 0 ]; then
+	problem="the VM reported no test"
+fi
+
+echo
+echo "== cgroup v2 VM results (kernel $kver, accel $accel)"
+sed 's/^/   /' "$RUN/cgroup-check" 2>/dev/null
+for r in ${report[@]+"${report[@]}"}; do echo "$r"; done
+if [ -n "$problem" ]; then
+	echo "FAIL  --  $problem"
+	failed=$((failed + 1))
+fi
+times=$(cat "$RUN/times" 2>/dev/null)
+boot=$(awk '$1 == "boot" {print $2}' <<<"$times")
+setup=$(awk '$1 == "boot" {b = $2} $1 == "tests" {printf "%.1f", $2 - b}' <<<"$times")
+tests=$(awk '$1 == "tests" {b = $2} $1 == "end" {printf "%.1f", $2 - b}' <<<"$times")
+echo "time ($accel): ${boot:-?} s to boot, ${setup:-?} s to set up, ${tests:-?} s of tests;" \
+	"$(awk -v s="$start" -v e="$end" 'BEGIN {printf "%.1f", e - s}') s for the whole VM run"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
