@@ -16,7 +16,8 @@ STEPS := \
 	04-ipc \
 	05-net \
 	06-user \
-	07-cgroup
+	07-cgroup \
+	08-time
 
 CC ?= cc
 CFLAGS ?= -O2 -g

@@ -11,24 +11,27 @@
 # lines while a line ends with "\"), each followed by its expected output, up
 # to the next "$ " line or the end of the block.
 #
-# Each command runs with bash from the repository root, a leading "sudo "
-# dropped, stdout and stderr merged, stdin from /dev/null, a clean environment
-# and a time limit (DOCS_TIMEOUT seconds, default 30). For the chapters of
-# steps 05 and later it runs inside a fresh network namespace made for it, so
-# that no packet leaves namespaces the check owns.
+# Each command runs as root with bash, from the repository root, a leading
+# "sudo " dropped ("sudo -OPTION" stays), stdout and stderr merged, stdin from
+# /dev/null, a clean environment and a time limit (DOCS_TIMEOUT seconds,
+# default 30). For the chapters of steps 05 and later it runs inside a fresh
+# network namespace made for it, so that no packet leaves namespaces the check
+# owns. A missing step binary or build/rootfs is built first.
 #
 # Output matches when, line by line, it equals the expected lines after every
 # run of digits is made one token on both sides (PIDs, inode numbers, times),
 # trailing whitespace and trailing empty lines are ignored, and an expected line
 # that is exactly "..." stands for any number of lines, zero included.
 #
-# A command must leave nothing behind: no mount, network link or network
-# namespace that was not there before, and no process still running (its
-# processes are found by DOCS_RUN_ID in their environment, and killed). The host
-# gets DOCS_SETTLE seconds (default 5) to get back to how it was.
+# A command must leave nothing behind: no mount, network link, network
+# namespace, runtime cgroup or System V IPC object that was not there before,
+# and no process still running (its processes are found by DOCS_RUN_ID in their
+# environment, and killed). The host gets DOCS_SETTLE seconds (default 5) to
+# get back to how it was.
 #
 # Exit status: 0 when every command of every chapter matches; 1 otherwise,
 # with the command, a diff and the chapter's file and line on stdout.
+# DOCS_VERBOSE=1 also prints the commands that match, with their output.
 set -u
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -148,17 +151,26 @@ matches() {
 	}' "$1" "$2"
 }
 
-# state: what a command could leave behind on the host. /run/netns itself is
-# mounted by the first "ip netns add" ever, and stays. The network namespaces
-# of test runs (tests/helpers.bash's, this script's) come and go on their own.
+# state: what a command could leave behind on the host, one thing a line, in
+# sorted order. /run/netns itself is mounted by the first "ip netns add" ever,
+# and stays. The network namespaces of test runs (tests/helpers.bash's, this
+# script's) come and go on their own.
 others='^(ctrtest-[0-9]+-[0-9]+|docs-[0-9a-z-]+)$'
 state() {
-	echo "== mounts"
-	findmnt -rn -o TARGET,FSTYPE | grep -Ev '^/run/netns( |/)' | sort
-	echo "== links"
-	ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort
-	echo "== network namespaces"
-	ip netns list 2>/dev/null | awk '{print $1}' | grep -Ev "$others" | sort
+	{
+		findmnt -rn -o TARGET,FSTYPE | grep -Ev '^/run/netns( |/)' | sed 's/^/mount: /'
+		ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print "link: " $2}'
+		ip netns list 2>/dev/null | awk '{print $1}' | grep -Ev "$others" | sed 's/^/network namespace: /'
+		find /sys/fs/cgroup -mindepth 1 -type d \
+			\( -name 'ctr-*' -o -name 'containers-from-scratch' \) 2>/dev/null | sed 's/^/cgroup: /'
+		tail -q -n +2 /proc/sysvipc/msg /proc/sysvipc/sem /proc/sysvipc/shm |
+			awk '{print "System V IPC object: key " $1 ", id " $2}'
+	} | LC_ALL=C sort
+}
+
+# appeared BEFORE: what is on the host now and was not in the file BEFORE.
+appeared() {
+	state | LC_ALL=C comm -13 "$1" -
 }
 
 # marked ID: the live processes that carry DOCS_RUN_ID=ID in their environment
@@ -176,24 +188,25 @@ marked() {
 	return 0
 }
 
-# settle ID BEFORE: wait up to DOCS_SETTLE seconds (default 5) for the host to look as in the file BEFORE
-# and for ID's processes to end; print what is left and fail if anything is.
+# settle ID BEFORE: wait up to DOCS_SETTLE seconds for ID's processes to end
+# and for what appeared on the host since BEFORE to go; print what is left and
+# fail if anything is.
 settle() {
-	local tries=$((${DOCS_SETTLE:-5} * 20)) procs
+	local tries=$((${DOCS_SETTLE:-5} * 20)) procs left pids
 	while :; do
 		procs=$(marked "$1")
-		if [ -z "$procs" ] && state | cmp -s - "$2"; then
-			return 0
-		fi
+		left=$(appeared "$2")
+		[ -z "$procs$left" ] && return 0
 		tries=$((tries - 1))
 		[ "$tries" -gt 0 ] || break
 		sleep 0.05
 	done
 	if [ -n "$procs" ]; then
-		printf 'processes left running (now killed):\n%s\n' "$procs"
-		kill -KILL $(echo "$procs" | awk '{print $1}') 2>/dev/null
+		printf 'process still running (now killed): %s\n' "$procs"
+		mapfile -t pids < <(echo "$procs" | awk '{print $1}')
+		kill -KILL "${pids[@]}" 2>/dev/null
 	fi
-	state | diff "$2" - | grep '^[<>]' | sed 's/^>/appeared:/; s/^</went away:/'
+	[ -z "$left" ] || printf '%s\n' "$left"
 	return 1
 }
 
@@ -226,7 +239,9 @@ for chapter in "$@"; do
 	while [ -f "$dir/$n.cmd" ]; do
 		cmd=$(<"$dir/$n.cmd")
 		line=$(<"$dir/$n.line")
-		run=${cmd#sudo }
+		# "sudo CMD" is CMD, run as root; "sudo -u USER CMD" and the like stay.
+		run=$cmd
+		[[ $cmd == "sudo "[!-]* ]] && run=${cmd#sudo }
 		id=$tag-$count-$n
 		state >"$dir/$n.before"
 		prefix=()
@@ -237,7 +252,7 @@ for chapter in "$@"; do
 			prefix=(nsenter --net="/run/netns/$netns")
 		fi
 		status=0
-		(cd "$repo" && timeout -k 5 "$limit" "${prefix[@]}" \
+		(cd "$repo" && timeout -k 5 "$limit" ${prefix[@]+"${prefix[@]}"} \
 			env -i PATH="$clean_path" HOME=/root USER=root LOGNAME=root \
 			SHELL=/bin/bash TERM=dumb LANG=C.UTF-8 DOCS_RUN_ID="$id" \
 			bash -c "$run") </dev/null >"$dir/$n.out" 2>&1 || status=$?
@@ -246,7 +261,7 @@ for chapter in "$@"; do
 			problems+="timed out after ${limit}s"$'\n'
 		fi
 		if [ -n "$netns" ]; then
-			links=$(ip -n "$netns" -o link show | awk -F': ' '{sub(/@.*/, "", $2)} $2 != "lo" {print $2}')
+			links=$(ip -n "$netns" -o link show | awk -F': ' '{sub(/@.*/, "", $2)} $2 != "lo" {print $2}' | tr '\n' ' ')
 			[ -z "$links" ] || problems+="links left in its network namespace: $links"$'\n'
 			ip netns delete "$netns"
 		fi
@@ -261,6 +276,8 @@ for chapter in "$@"; do
 		if [ -n "$problems" ]; then
 			printf '%s:%s: $ %s\n%s\n' "$chapter" "$line" "$cmd" "$problems"
 			failed=1
+		elif [ -n "${DOCS_VERBOSE:-}" ]; then
+			printf '%s:%s: $ %s\n%s\n\n' "$chapter" "$line" "$cmd" "$(cat "$dir/$n.out")"
 		fi
 		n=$((n + 1))
 	done

@@ -33,10 +33,16 @@ strays() {
 }
 
 # The leftover sweep, for the tests that took a snapshot with sweep_start: no
-# process of theirs still running, the host's mounts, links, network
-# namespaces, cgroups, IPC objects and temp dirs as before.
+# process of theirs still running, and no mount, link, network namespace,
+# cgroup, IPC object or temp dir on the host that was not there before.
 sweep_start() {
-	host_state >"$BATS_TEST_TMPDIR/state.before"
+	host_state | LC_ALL=C sort >"$BATS_TEST_TMPDIR/state.before"
+}
+
+# appeared: what helpers.bash's host_state lists now and did not at sweep_start.
+# (Only what appeared: things others remove meanwhile are not this test's.)
+appeared() {
+	host_state | LC_ALL=C sort | LC_ALL=C comm -13 "$BATS_TEST_TMPDIR/state.before" - | grep -v '^== '
 }
 
 teardown() {
@@ -48,9 +54,8 @@ teardown() {
 	if ! wait_for '[ -z "$(strays)" ]' 5; then
 		leaks+="processes left running:"$'\n'"$(strays)"$'\n'
 	fi
-	if ! wait_for 'host_state | cmp -s - "$BATS_TEST_TMPDIR/state.before"' 3; then
-		leaks+="host state changed:"$'\n'
-		leaks+=$(host_state | diff "$BATS_TEST_TMPDIR/state.before" - | grep '^[<>]')
+	if ! wait_for '[ -z "$(appeared)" ]' 3; then
+		leaks+="on the host since the test began:"$'\n'"$(appeared)"
 	fi
 	if [ -n "$leaks" ]; then
 		echo "# left behind: $leaks" >&2
@@ -305,16 +310,18 @@ EOF
 	DOCS_TIMEOUT=1 run_it_fails "$(printf '## Run it\n\n```console\n$ sleep 20; echo done\ndone\n```\n' | fake 01-slow)" \
 		'timed out after 1s'
 	run_it_fails "$(printf '## Run it\n\n```console\n$ (sleep 60 &)\n```\n' | fake 01-process)" \
-		'processes left running' 'sleep 60'
+		'left behind:' 'process still running (now killed): ' 'sleep 60'
 	SELFTEST_MNT=$BATS_TEST_TMPDIR/mnt
 	mkdir "$SELFTEST_MNT"
 	run_it_fails "$(printf '## Run it\n\n```console\n$ mount -t tmpfs docs-self-test %s\n```\n' "$SELFTEST_MNT" | fake 01-mount)" \
-		"appeared: $SELFTEST_MNT tmpfs"
+		'left behind:' "mount: $SELFTEST_MNT tmpfs"
 	umount "$SELFTEST_MNT"
 	run_it_fails "$(printf '## Run it\n\n```console\n$ ip link add docs0 type veth peer name docs1\n```\n' | fake 05-link)" \
 		'links left in its network namespace'
 	run_it_fails "$(printf '# No section\n\n```console\n$ true\n```\n' | fake 01-none)" \
 		'no "## Run it" section'
+	run_it_fails "$(printf '## Run it\n\n```console\nhello\n$ echo hello\nhello\n```\n' | fake 01-before)" \
+		'output before the first'
 	run_it_fails "$(printf '## Run it\n\nJust text.\n\n```sh\ntrue\n```\n' | fake 01-empty)" \
 		'no "$ " command'
 }

@@ -201,12 +201,16 @@ ns_of() {
 # appeared and did not go away.
 
 host_state() {
+	# Other test runs on the same machine (their own bats temp dirs and
+	# network namespaces) are not ours to judge.
 	echo "== mounts"
-	findmnt -rn -o TARGET,FSTYPE | sort
+	findmnt -rn -o TARGET,FSTYPE | sort |
+		awk -v own="$BATS_RUN_TMPDIR" 'index($1, "/tmp/bats-run-") != 1 || index($1, own) == 1' |
+		grep -v '^/run/netns/' || true
 	echo "== links"
 	ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort
 	echo "== netns"
-	ip netns list 2>/dev/null | awk '{print $1}' | sort
+	ip netns list 2>/dev/null | awk '$1 ~ /^ctrtest-/ {print $1}' | sort
 	echo "== cgroups"
 	find /sys/fs/cgroup -mindepth 1 -type d \
 		\( -name 'ctr-*' -o -name 'containers-from-scratch' \) 2>/dev/null | sort
