@@ -7,6 +7,7 @@
 #   make diff STEP=03     what step 03 adds to step 02
 #   make quiz STEP=03     the quiz for a chapter (00: containers in general)
 #   make rootfs           (re)build the default root filesystem in build/rootfs
+#   make rootfs-userns    the same, owned by uid 100000 (steps 06-09)
 #   make clean
 
 STEPS := \
@@ -17,7 +18,8 @@ STEPS := \
 	05-net \
 	06-user \
 	07-cgroup \
-	08-time
+	08-time \
+	09-overlay-cgroup-seccomp
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -34,7 +36,7 @@ PROBE := tests/probe/probe
 # The step a per-step target works on: STEP=03 or STEP=03-mnt.
 STEP_DIR = $(firstword $(filter $(STEP)%,$(STEPS)))
 
-.PHONY: all rootfs test tour compare diff quiz clean check-step
+.PHONY: all rootfs rootfs-userns test tour compare diff quiz clean check-step
 
 all: $(BINS)
 
@@ -47,6 +49,10 @@ $(ROOTFS)/etc/os-release:
 
 rootfs:
 	rootfs-scripts/busybox.sh $(ROOTFS)
+
+# For steps 06-09: owned by the host uid the container's root maps to.
+rootfs-userns:
+	rootfs-scripts/busybox.sh --owner 100000:100000 build/rootfs-userns
 
 $(PROBE): $(PROBE).c
 	$(CC) $(CFLAGS) -static -o $@ $<

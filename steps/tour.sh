@@ -62,6 +62,30 @@ for dir in steps/[0-9][0-9]-*/; do
 		say "CLONE_NEWNS: a mount table of its own. The runtime makes propagation private, pivots into the root filesystem in $rootfs, and mounts a fresh /proc, a read-only /sys and a small /dev. Now ps sees only the container's processes, and the host's files are out of reach."
 		show "$bin" --rootfs "$rootfs" --hostname tour-03 -- sh -c 'ps; echo; cat /etc/os-release | head -n 1; echo /dev: $(ls /dev)'
 		;;
+	04-ipc)
+		say "CLONE_NEWIPC: System V message queues, semaphores and shared memory of its own, and a fresh mqueue filesystem for POSIX message queues. The tables in /proc/sysvipc are empty inside, whatever the host has."
+		show "$bin" --rootfs "$rootfs" -- sh -c 'cat /proc/sysvipc/msg; ls -a /dev/mqueue'
+		;;
+	05-net)
+		say "CLONE_NEWNET: a network stack of its own. Loopback is up, and a veth pair, made with rtnetlink from C, links eth0 inside to a ctrN interface on the host. The host's other interfaces are not visible."
+		show "$bin" --rootfs "$rootfs" -- sh -c 'ip -o -4 addr; ip route'
+		;;
+	06-user)
+		say "CLONE_NEWUSER: root inside is uid 100000 outside. The parent writes the uid and gid maps; the files of a rootfs owned by host root show up as nobody. The same binary also runs for an ordinary user, without root."
+		show "$bin" --rootfs "$rootfs" -- sh -c 'id; cat /proc/self/uid_map; ls -ln /etc/passwd'
+		;;
+	07-cgroup)
+		say "A cgroup of its own, and CLONE_NEWCGROUP: the container sees its cgroup as the root of the tree, mounted read-only. The runtime removes the cgroup when the container exits."
+		show "$bin" --rootfs "$rootfs" -- sh -c 'head -n 3 /proc/self/cgroup; grep cgroup /proc/mounts | head -n 2'
+		;;
+	08-time)
+		say "CLONE_NEWTIME: CLOCK_MONOTONIC and CLOCK_BOOTTIME start near zero inside, or wherever --uptime says. The wall clock is shared: no namespace covers it. All eight namespace types are now in use."
+		show "$bin" --rootfs "$rootfs" --uptime 3600 -- sh -c 'cat /proc/uptime; cat /proc/self/timens_offsets'
+		;;
+	09-overlay-cgroup-seccomp)
+		say "The complete runtime: the rootfs becomes the read-only bottom layer of an overlay, --memory, --cpus and --pids-limit go into the cgroup, and the command runs with Docker's fourteen capabilities, no_new_privs, masked /proc paths and a seccomp filter."
+		show "$bin" --rootfs "$rootfs" --memory 64M --pids-limit 32 -- sh -c 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; grep " / " /proc/mounts | cut -c1-60; mount -t tmpfs x /mnt'
+		;;
 	*)
 		say "See steps/$step/README.md."
 		;;

@@ -51,6 +51,7 @@ USERNS_ROOTFS=${USERNS_ROOTFS:-$REPO/build/test-rootfs-userns}
 }
 
 @test "user: in a rootfs owned by the mapped range, root owns its files, and files made inside belong to 100000 on the host" {
+	requires before:09 # from 09 writes go to an overlay upper layer; 09 checks that
 	[ "$(stat -c %u "$USERNS_ROOTFS/etc/passwd")" = 100000 ]
 	MADE=/root/made-inside-$$
 	test_cleanup() { rm "$USERNS_ROOTFS$MADE"; }
@@ -59,12 +60,11 @@ USERNS_ROOTFS=${USERNS_ROOTFS:-$REPO/build/test-rootfs-userns}
 	[ "$(stat -c '%u %g' "$USERNS_ROOTFS$MADE")" = "100000 100000" ]
 }
 
-@test "user: the user namespace differs from the host's, owned by the runtime's uid" {
+@test "user: the user namespace differs from the host's" {
 	start_ctr -- sh -c 'echo ready; exec sleep 30'
 	local c h
 	c=$(ns_of "$CTR_INIT" user)
 	h=$(ns_of $$ user)
-	run lsns -n -o OWNER -t user -p "$CTR_INIT"
 	stop_ctr
 	[ "$c" != "$h" ]
 }
@@ -79,6 +79,7 @@ USERNS_ROOTFS=${USERNS_ROOTFS:-$REPO/build/test-rootfs-userns}
 }
 
 @test "rootless: loopback only, and files made inside belong to the caller" {
+	requires before:09 # from 09 writes go to an overlay upper layer; 09 checks that
 	as_user
 	MADE=/tmp/rootless-$$
 	test_cleanup() { rm "$ROOTFS$MADE"; }

@@ -10,7 +10,7 @@
 # The last line is "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
-tests/need.sh bats:bats ip:iproute2 nsenter:util-linux setpriv:util-linux || exit 1
+tests/need.sh bats:bats ip:iproute2 nsenter:util-linux setpriv:util-linux xmllint:libxml2-utils || exit 1
 
 all_steps=()
 for d in steps/[0-9][0-9]-*/; do

@@ -774,6 +774,7 @@ static int have_capability(int cap)
 static void setup_user(const struct config *cfg)
 {
 	struct pollfd parent = {.fd = cfg->sync_pipe[0], .events = POLLIN};
+	int ready;
 
 	say("setgroups(0, NULL); setresgid(0, 0, 0); setresuid(0, 0, 0)");
 	/* A rootless parent had to deny setgroups(2) to write the gid map. */
@@ -785,7 +786,9 @@ static void setup_user(const struct config *cfg)
 		err(EXIT_RUNTIME, "setresuid to the container's root");
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		err(EXIT_RUNTIME, "prctl PR_SET_PDEATHSIG");
-	if (poll(&parent, 1, 0) != 0)
+	while ((ready = poll(&parent, 1, 0)) == -1 && errno == EINTR)
+		;
+	if (ready != 0)
 		_exit(EXIT_RUNTIME);
 	/* AppArmor may let the namespace be made but withhold its capabilities. */
 	if (cfg->rootless && !have_capability(CAP_SYS_ADMIN))

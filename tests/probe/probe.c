@@ -7,6 +7,10 @@
  * prints "NAME: ok" (and a result, where there is one) or "NAME: EPERM" (the
  * errno's name) and exits 0 on success, 1 on failure, 2 on bad usage. Built
  * static, so it runs in any root filesystem.
+ *
+ * System calls are made directly, with arguments that would do no harm even
+ * if allowed, so a test sees the kernel's (or the seccomp filter's) answer:
+ * probe syscall NAME.  Resource probes: alloc MIB, fork N, spin SECONDS.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,11 +19,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/msg.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <linux/sched.h>
 
 static int report(const char *name, long ret)
 {
@@ -49,6 +67,202 @@ static const char *str_arg(int argc, char *argv[])
 	return argv[2];
 }
 
+/* A system call by name, made with harmless arguments; -1 and errno on failure. */
+static long try_syscall(const char *name)
+{
+	static const struct {
+		const char *name;
+		long nr;
+		long a, b, c, d, e;
+	} calls[] = {
+		{"add_key", SYS_add_key, 0, 0, 0, 0, 0},
+		{"keyctl", SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* session */, 0, 0, 0},
+		{"request_key", SYS_request_key, 0, 0, 0, 0, 0},
+		{"ptrace", SYS_ptrace, PTRACE_PEEKDATA, 1, 0, 0, 0},
+		{"mount", SYS_mount, (long)"none", (long)"/tmp", (long)"tmpfs", 0, 0},
+		{"umount2", SYS_umount2, (long)"/proc", MNT_DETACH, 0, 0, 0},
+		{"pivot_root", SYS_pivot_root, (long)"/tmp", (long)"/tmp", 0, 0, 0},
+		{"open_tree", SYS_open_tree, AT_FDCWD, (long)"/", 0, 0, 0},
+		{"move_mount", SYS_move_mount, -1, (long)"", -1, (long)"", 0},
+		{"fsopen", SYS_fsopen, (long)"tmpfs", 0, 0, 0, 0},
+		{"fsconfig", SYS_fsconfig, -1, 0, 0, 0, 0},
+		{"fsmount", SYS_fsmount, -1, 0, 0, 0, 0},
+		{"fspick", SYS_fspick, AT_FDCWD, (long)"/", 0, 0, 0},
+		{"mount_setattr", SYS_mount_setattr, AT_FDCWD, (long)"/", 0, 0, 0},
+		{"unshare", SYS_unshare, CLONE_NEWUTS, 0, 0, 0, 0},
+		{"setns", SYS_setns, -1, 0, 0, 0, 0},
+		{"kexec_load", SYS_kexec_load, 0, 0, 0, 0, 0},
+		{"kexec_file_load", SYS_kexec_file_load, -1, -1, 0, 0, 0},
+		{"init_module", SYS_init_module, 0, 0, (long)"", 0, 0},
+		{"finit_module", SYS_finit_module, -1, (long)"", 0, 0, 0},
+		{"delete_module", SYS_delete_module, (long)"no_such_module", 0, 0, 0, 0},
+		{"bpf", SYS_bpf, -1, 0, 0, 0, 0},
+		{"perf_event_open", SYS_perf_event_open, 0, 0, -1, -1, 0},
+		{"userfaultfd", SYS_userfaultfd, 0, 0, 0, 0, 0},
+		{"io_uring_setup", SYS_io_uring_setup, 0, 0, 0, 0, 0},
+		{"io_uring_enter", SYS_io_uring_enter, -1, 0, 0, 0, 0},
+		{"io_uring_register", SYS_io_uring_register, -1, 0, 0, 0, 0},
+		{"open_by_handle_at", SYS_open_by_handle_at, -1, 0, 0, 0, 0},
+		{"swapon", SYS_swapon, (long)"/no/such/file", 0, 0, 0, 0},
+		{"swapoff", SYS_swapoff, (long)"/no/such/file", 0, 0, 0, 0},
+		{"reboot", SYS_reboot, 0, 0, 0 /* bad magic: EINVAL if allowed */, 0, 0},
+		{"acct", SYS_acct, 0, 0, 0, 0, 0},
+		{"settimeofday", SYS_settimeofday, 0, 0, 0, 0, 0},
+		{"clock_settime", SYS_clock_settime, CLOCK_REALTIME, 0, 0, 0, 0},
+		{"clock_adjtime", SYS_clock_adjtime, CLOCK_REALTIME, 0, 0, 0, 0},
+		{"adjtimex", SYS_adjtimex, 0, 0, 0, 0, 0},
+		{"syslog", SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, 0, 0, 0, 0},
+		{"clone3", SYS_clone3, 0, 0, 0, 0, 0},
+		{"sethostname", SYS_sethostname, (long)"x", 1, 0, 0, 0},
+		{"chroot", SYS_chroot, (long)"/", 0, 0, 0, 0},
+		{"getpid", SYS_getpid, 0, 0, 0, 0, 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (!strcmp(name, calls[i].name))
+			return syscall(calls[i].nr, calls[i].a, calls[i].b, calls[i].c, calls[i].d,
+				       calls[i].e);
+	fprintf(stderr, "probe: no syscall probe '%s'\n", name);
+	exit(2);
+}
+
+/* clone(2) with FLAGS; the child exits at once. */
+static long try_clone(int flags)
+{
+	long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return pid > 0 ? 0 : pid;
+}
+
+/* Touch MIB mebibytes, one at a time, saying how far it got. */
+static int alloc(long mib)
+{
+	long i;
+
+	for (i = 1; i <= mib; i++) {
+		char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+
+		if (p == MAP_FAILED)
+			return report("alloc", -1);
+		memset(p, 1, 1 << 20);
+		if (i % 16 == 0)
+			printf("alloc: %ld MiB\n", i), fflush(stdout);
+	}
+	printf("alloc: ok %ld MiB\n", mib);
+	return 0;
+}
+
+/* Fork up to N children that wait; report how many there were. */
+static int forks(long n)
+{
+	static pid_t pids[65536];
+	long made = 0, i;
+	int saved = 0;
+
+	while (made < n && made < (long)(sizeof(pids) / sizeof(pids[0]))) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			pause();
+			_exit(0);
+		}
+		if (pid == -1) {
+			saved = errno;
+			break;
+		}
+		pids[made++] = pid;
+	}
+	printf("fork: %ld made%s%s\n", made, saved ? ", then " : "",
+	       saved ? strerrorname_np(saved) : "");
+	for (i = 0; i < made; i++)
+		kill(pids[i], SIGKILL);
+	for (i = 0; i < made; i++)
+		waitpid(pids[i], NULL, 0);
+	return 0;
+}
+
+/* Spin for SECONDS of wall time; print the CPU time it got, in ms. */
+static int spin(double seconds)
+{
+	struct timespec start, now;
+	struct rusage ru;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	while ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 < seconds);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("spin: %ld ms of CPU in %.0f ms\n",
+	       ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000 + ru.ru_stime.tv_sec * 1000 +
+		       ru.ru_stime.tv_usec / 1000,
+	       seconds * 1000);
+	return 0;
+}
+
+/* The Nth argument (argv[N]), or exit 2. */
+static const char *nth_arg(int argc, char *argv[], int n)
+{
+	if (argc <= n) {
+		fprintf(stderr, "probe: %s needs %d arguments\n", argv[1], n - 1);
+		exit(2);
+	}
+	return argv[n];
+}
+
+/*
+ * The classic chroot escape: chroot into a subdirectory without entering
+ * it, climb out with chdir(".."), and make wherever that leads the root.
+ * Then try MARKER, a path only the host has: ENOENT means still inside.
+ */
+static int chroot_escape(const char *marker)
+{
+	int i;
+
+	if (mkdir("/dev/shm/.chroot-escape", 0700) == -1 && errno != EEXIST)
+		return report("chroot-escape", -1);
+	if (chroot("/dev/shm/.chroot-escape") == -1)
+		return report("chroot-escape", -1);
+	for (i = 0; i < 256; i++)
+		if (chdir("..") == -1)
+			return report("chroot-escape", -1);
+	if (chroot(".") == -1)
+		return report("chroot-escape", -1);
+	return report("chroot-escape", access(marker, F_OK));
+}
+
+/* PTRACE_ATTACH to PID, and let go again if that worked. */
+static long ptrace_attach(pid_t pid)
+{
+	if (ptrace(PTRACE_ATTACH, pid, 0, 0) == -1)
+		return -1;
+	waitpid(pid, NULL, __WALL);
+	ptrace(PTRACE_DETACH, pid, 0, 0);
+	return 0;
+}
+
+/*
+ * The "shocker" escape: open_by_handle_at(2) with a handle made up rather
+ * than obtained, here inode 2 (an ext4 root directory), generation 0.
+ */
+static long shocker(void)
+{
+	struct {
+		struct file_handle h;
+		unsigned char bytes[8];
+	} fh = {.h = {.handle_bytes = 8, .handle_type = 1 /* FILEID_INO32_GEN */}, .bytes = {2}};
+	int dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dir == -1)
+		return -1;
+	return open_by_handle_at(dir, &fh.h, O_RDONLY);
+}
+
 int main(int argc, char *argv[])
 {
 	const char *name = argc > 1 ? argv[1] : "";
@@ -73,6 +287,44 @@ int main(int argc, char *argv[])
 		return report(name, mq_open(str_arg(argc, argv), O_RDWR));
 	if (!strcmp(name, "mq_unlink"))
 		return report(name, mq_unlink(str_arg(argc, argv)));
+
+	/* Kernel calls and resources. */
+	if (!strcmp(name, "syscall"))
+		return report(str_arg(argc, argv), try_syscall(str_arg(argc, argv)));
+	if (!strcmp(name, "clone-newns"))
+		return report(name, try_clone(CLONE_NEWNS));
+	if (!strcmp(name, "clone-newuser"))
+		return report(name, try_clone(CLONE_NEWUSER));
+	if (!strcmp(name, "clone"))
+		return report(name, try_clone(0));
+	if (!strcmp(name, "mknod-block"))
+		return report(name, mknod(str_arg(argc, argv), S_IFBLK | 0600, makedev(8, 0)));
+	if (!strcmp(name, "alloc"))
+		return alloc(strtol(str_arg(argc, argv), NULL, 10));
+	if (!strcmp(name, "fork"))
+		return forks(strtol(str_arg(argc, argv), NULL, 10));
+	if (!strcmp(name, "spin"))
+		return spin(strtod(str_arg(argc, argv), NULL));
+
+	/* Ways out of a container: each should fail. */
+	if (!strcmp(name, "chroot-escape"))
+		return chroot_escape(str_arg(argc, argv));
+	if (!strcmp(name, "mount-fs"))
+		return report(name, mount(nth_arg(argc, argv, 2), nth_arg(argc, argv, 3),
+					  nth_arg(argc, argv, 2), 0, argc > 4 ? argv[4] : NULL));
+	if (!strcmp(name, "open-read"))
+		return report(name, open(str_arg(argc, argv), O_RDONLY | O_CLOEXEC));
+	if (!strcmp(name, "open-write"))
+		return report(name, open(str_arg(argc, argv), O_WRONLY | O_CLOEXEC));
+	if (!strcmp(name, "openat"))
+		return report(name, openat(atoi(nth_arg(argc, argv, 2)), nth_arg(argc, argv, 3),
+					   O_RDONLY | O_CLOEXEC));
+	if (!strcmp(name, "ptrace-attach"))
+		return report(name, ptrace_attach(atoi(str_arg(argc, argv))));
+	if (!strcmp(name, "shocker"))
+		return report(name, shocker());
+	if (!strcmp(name, "unshare-user"))
+		return report(name, unshare(CLONE_NEWUSER));
 
 	fprintf(stderr, "probe: unknown probe '%s'\n", name);
 	return 2;

@@ -1,0 +1,2031 @@
+/*
+ * 09-overlay-cgroup-seccomp: a complete small container runtime.
+ *
+ * Adds:      overlayfs layers (--layer, --upper) over a rootfs that is never
+ *            written; --memory, --cpus and --pids-limit in the container's
+ *            cgroup; and the hardening real runtimes do: capabilities cut to
+ *            Docker's default fourteen, no_new_privs, masked and read-only
+ *            paths in /proc and /sys, no inherited descriptors, and a
+ *            seccomp filter, installed last, just before exec.
+ * Still shared with the host: the kernel itself, and the wall clock.
+ *            No LSM policy (AppArmor, SELinux) is applied.
+ * Chapter:   steps/09-overlay-cgroup-seccomp/README.md
+ *
+ * The skeleton fixed here carries every later step: the config struct, the
+ * option table, the parent/child sync pipe, one cleanup path, and the code
+ * that turns the child's end into our exit status.
+ *
+ * Build: cc -Wall -Wextra -o container container.c
+ * Run:   sudo ./container --rootfs ../../build/rootfs --hostname demo -- sh
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/seccomp.h>
+#include <linux/veth.h>
+
+/* Exit statuses, as docker(1) and the shell use them. */
+#define EXIT_RUNTIME   125 /* the runtime itself failed */
+#define EXIT_CANNOT_EXEC 126 /* the command exists but cannot be run */
+#define EXIT_NOT_FOUND 127 /* the command does not exist */
+
+#define STACK_SIZE (1024 * 1024)
+
+/* 08-time: Linux 5.6 added time namespaces; older headers lack the flag. */
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* 05-net: without --ip, container N gets 10.200.0.0/16's N-th /30. */
+#define NET_BASE   0x0ac80000 /* 10.200.0.0 */
+#define NET_SLOTS  16384
+#define NL_BUFSIZE 8192
+
+/* 06-user: as root, container uids 0..65535 are host uids 100000..165535. */
+#define MAP_DEFAULT "0:100000:65536"
+
+/* 07-cgroup: container N's cgroup is CGROUP_ROOT[/controller]/CGROUP_PARENT/ctr-N. */
+#define CGROUP_ROOT   "/sys/fs/cgroup"
+#define CGROUP_PARENT "containers-from-scratch"
+
+/* 09: at most this many --layer options. */
+#define MAX_LAYERS 16
+
+/* 09: --cpus N allows N * CPU_PERIOD_US of CPU time every CPU_PERIOD_US. */
+#define CPU_PERIOD_US 100000
+
+struct config {
+	char *hostname;
+	char *pid_file;
+	char *rootfs;  /* 03-mnt */
+	char *net;     /* 05-net: "veth" or "none" */
+	char *ip;      /* 05-net: --ip ADDR/PREFIX for eth0 */
+	struct in_addr host_ip, ctr_ip;
+	int prefix;
+	char veth[IFNAMSIZ]; /* 05-net: the host end, once it exists */
+	char *uid_map;       /* 06-user: INSIDE:OUTSIDE:COUNT */
+	char *gid_map;
+	int rootless;        /* 06-user: run by an ordinary user */
+	const char *net_note; /* 06-user: why there is no veth */
+	int cgroup_v2;        /* 07-cgroup: the host's hierarchy is v2 */
+	int cgroup_made;      /* 07-cgroup: our cgroup may exist */
+	int cleanup_only;     /* 07-cgroup: --cleanup */
+	long uptime;          /* 08-time: the container's clocks start here */
+	char *layers[MAX_LAYERS]; /* 09: read-only layers over the rootfs, lowest first */
+	int nlayers;
+	char *upper;          /* 09: --upper DIR, kept after exit; NULL: a tmpfs */
+	char work[PATH_MAX];  /* 09: overlay's work dir beside --upper */
+	char *memory;         /* 09: the limits as given, for messages */
+	char *cpus;
+	char *pids_limit;
+	long long memory_bytes;
+	long cpu_quota_us;    /* per CPU_PERIOD_US */
+	long pids_max;
+	char **argv;   /* the command and its arguments */
+	int sync_pipe[2]; /* the child waits on [0]; the parent writes [1] */
+	pid_t child;   /* parent: host PID of the container's first process */
+};
+
+static int verbose;
+static char *default_command[] = {"/bin/sh", NULL};
+
+/* Narrate one kernel call on stderr, for learners (-v). */
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	fputs("[container] ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: container [OPTIONS] [--] [COMMAND [ARG...]]\n"
+		"Run COMMAND (default /bin/sh) in new namespaces.\n"
+		"\n"
+		"  --hostname NAME    hostname inside the container (default: container)\n"
+		"  --pid-file FILE    write the host PID of the container's first process\n"
+		"  --rootfs DIR       root filesystem for the container (required)\n"
+		"  --net veth|none    a veth pair to the host (default), or loopback only\n"
+		"  --ip ADDR/PREFIX   eth0's address (default: a free 10.200.x.y/30)\n"
+		"  --uid-map 0:OUTSIDE:COUNT  container uids 0..COUNT-1 are host uids\n"
+		"                     OUTSIDE.. (default " MAP_DEFAULT ", rootless 0:UID:1)\n"
+		"  --gid-map 0:OUTSIDE:COUNT  the same for gids (default: as --uid-map)\n"
+		"  --cleanup          remove cgroups left by runtimes that were killed, and exit\n"
+		"  --uptime SECONDS   the container's monotonic and boot clocks start here (0)\n"
+		"  --layer DIR        a read-only layer over the rootfs (repeatable; last on top)\n"
+		"  --upper DIR        keep the container's writes in DIR (default: a tmpfs,\n"
+		"                     gone at exit); DIR can later be given as a --layer\n"
+		"  --memory SIZE      memory limit, e.g. 64M (suffixes K, M, G)\n"
+		"  --cpus N           CPU limit in CPUs, fractions allowed, e.g. 0.5\n"
+		"  --pids-limit N     at most N processes in the container\n"
+		"  -v, --verbose      narrate each kernel call on stderr\n"
+		"  -h, --help         show this help\n"
+		"\n"
+		"Exit status: the command's; 128+N if it was killed by signal N;\n"
+		"125 if the runtime failed; 126 if COMMAND cannot be run; 127 if not found.\n");
+}
+
+/* An option given twice is a mistake, not a silent override. */
+static void set_once(char **slot, const char *name, char *value)
+{
+	if (*slot)
+		errx(EXIT_RUNTIME, "option --%s given more than once", name);
+	if (*value == '\0')
+		errx(EXIT_RUNTIME, "option --%s needs a non-empty value", name);
+	*slot = value;
+}
+
+/*
+ * DOC: addresses
+ * --ip ADDR/PREFIX names eth0's address; the host end takes the first other
+ * address of that network. Without it, addresses come from the container's
+ * slot, chosen in setup_veth().
+ */
+static void parse_net(struct config *cfg)
+{
+	char addr[INET_ADDRSTRLEN], *slash, *end;
+	uint32_t ctr, mask, net;
+	long prefix;
+
+	if (!cfg->net && cfg->rootless)
+		cfg->net_note = "rootless: no veth without root, so loopback only (--net none)";
+	if (!cfg->net)
+		cfg->net = cfg->rootless ? "none" : "veth";
+	if (strcmp(cfg->net, "veth") != 0 && strcmp(cfg->net, "none") != 0)
+		errx(EXIT_RUNTIME, "--net %s: expected veth or none", cfg->net);
+	if (cfg->rootless && strcmp(cfg->net, "veth") == 0)
+		errx(EXIT_RUNTIME, "--net veth needs root: a veth pair is made on the host");
+	if (!cfg->ip)
+		return;
+	if (strcmp(cfg->net, "veth") != 0)
+		errx(EXIT_RUNTIME, "--ip needs --net veth");
+	slash = strchr(cfg->ip, '/');
+	if (!slash || slash - cfg->ip >= (long)sizeof(addr))
+		errx(EXIT_RUNTIME, "--ip %s: expected ADDR/PREFIX, e.g. 10.0.3.2/24", cfg->ip);
+	memcpy(addr, cfg->ip, slash - cfg->ip);
+	addr[slash - cfg->ip] = '\0';
+	errno = 0;
+	prefix = strtol(slash + 1, &end, 10);
+	if (inet_pton(AF_INET, addr, &cfg->ctr_ip) != 1)
+		errx(EXIT_RUNTIME, "--ip %s: %s is not an IPv4 address", cfg->ip, addr);
+	if (errno || *end || end == slash + 1 || prefix < 8 || prefix > 30)
+		errx(EXIT_RUNTIME, "--ip %s: the prefix must be a number from 8 to 30", cfg->ip);
+	cfg->prefix = prefix;
+	ctr = ntohl(cfg->ctr_ip.s_addr);
+	mask = ~0u << (32 - prefix);
+	net = ctr & mask;
+	if (ctr == net || ctr == (net | ~mask))
+		errx(EXIT_RUNTIME, "--ip %s: that is the network's own or broadcast address", cfg->ip);
+	cfg->host_ip.s_addr = htonl(ctr == net + 1 ? net + 2 : net + 1);
+}
+
+/* One map, "0:OUTSIDE:COUNT", checked; OPTION names it in errors. */
+static void check_map(const char *option, const char *map)
+{
+	unsigned long inside, outside, count;
+	char end;
+
+	if (sscanf(map, "%lu:%lu:%lu%c", &inside, &outside, &count, &end) != 3)
+		errx(EXIT_RUNTIME, "--%s %s: expected INSIDE:OUTSIDE:COUNT, e.g. %s", option, map,
+		     MAP_DEFAULT);
+	if (inside != 0)
+		errx(EXIT_RUNTIME, "--%s %s: the map must start at 0, the container's root", option,
+		     map);
+	if (count == 0 || outside > UINT32_MAX - 1 || count > UINT32_MAX - outside)
+		errx(EXIT_RUNTIME, "--%s %s: COUNT must be 1 or more and fit in 32 bits", option, map);
+}
+
+/*
+ * DOC: maps
+ * Run by root, the container gets a range of host ids nobody else uses.
+ * An ordinary user may map just one id, their own, to root inside: the
+ * kernel allows more only through the setuid helpers newuidmap(1) and
+ * newgidmap(1), which this runtime does not use.
+ */
+static void parse_maps(struct config *cfg)
+{
+	static char uid_map[32], gid_map[32];
+
+	cfg->rootless = geteuid() != 0;
+	if (cfg->rootless) {
+		snprintf(uid_map, sizeof(uid_map), "0:%u:1", (unsigned)geteuid());
+		snprintf(gid_map, sizeof(gid_map), "0:%u:1", (unsigned)getegid());
+	}
+	if (!cfg->uid_map)
+		cfg->uid_map = cfg->rootless ? uid_map : MAP_DEFAULT;
+	if (!cfg->gid_map)
+		cfg->gid_map = cfg->rootless ? gid_map : cfg->uid_map;
+	check_map("uid-map", cfg->uid_map);
+	check_map("gid-map", cfg->gid_map);
+}
+
+/*
+ * DOC: cgroup-version
+ * cgroup v2 mounts one hierarchy at /sys/fs/cgroup. v1 mounts a tmpfs there
+ * and one hierarchy per controller below it. "Hybrid" hosts add a v2
+ * hierarchy at /sys/fs/cgroup/unified, usually with no controllers in it,
+ * so there we use v1.
+ */
+static int detect_cgroup_v2(void)
+{
+	struct statfs st;
+
+	if (statfs(CGROUP_ROOT, &st) == -1)
+		err(EXIT_RUNTIME, "statfs %s", CGROUP_ROOT);
+	if (st.f_type == CGROUP2_SUPER_MAGIC)
+		return 1;
+	if (statfs(CGROUP_ROOT "/memory", &st) == 0 && st.f_type == CGROUP_SUPER_MAGIC)
+		return 0;
+	errx(EXIT_RUNTIME, "no cgroup hierarchy at %s (neither v2 nor v1 memory)", CGROUP_ROOT);
+}
+
+/* --uptime: whole seconds, from 0 to ten years. */
+static void parse_uptime(struct config *cfg, const char *text)
+{
+	char *end;
+
+	if (!text)
+		return;
+	errno = 0;
+	cfg->uptime = strtol(text, &end, 10);
+	if (errno || *end || end == text || cfg->uptime < 0 || cfg->uptime > 315360000)
+		errx(EXIT_RUNTIME, "--uptime %s: expected whole seconds from 0 to 315360000", text);
+}
+
+/*
+ * DOC: limits
+ * Docker's spelling: --memory 64M, --cpus 0.5, --pids-limit 100. Checked
+ * here, before anything exists, so a typo costs nothing to undo.
+ */
+static void parse_limits(struct config *cfg)
+{
+	char *end;
+	double cpus;
+
+	if (cfg->rootless && (cfg->memory || cfg->cpus || cfg->pids_limit))
+		errx(EXIT_RUNTIME, "--memory, --cpus and --pids-limit need root: cgroups are made "
+				   "on the host");
+	if (cfg->memory) {
+		errno = 0;
+		cfg->memory_bytes = strtoll(cfg->memory, &end, 10);
+		if (end != cfg->memory && strchr("kK", *end) && *end)
+			cfg->memory_bytes <<= 10, end++;
+		else if (end != cfg->memory && strchr("mM", *end) && *end)
+			cfg->memory_bytes <<= 20, end++;
+		else if (end != cfg->memory && strchr("gG", *end) && *end)
+			cfg->memory_bytes <<= 30, end++;
+		if (errno || end == cfg->memory || *end || cfg->memory_bytes < (4LL << 20) ||
+		    cfg->memory_bytes > (1LL << 40))
+			errx(EXIT_RUNTIME, "--memory %s: expected a size from 4M to 1024G, e.g. 64M",
+			     cfg->memory);
+	}
+	if (cfg->cpus) {
+		errno = 0;
+		cpus = strtod(cfg->cpus, &end);
+		if (errno || end == cfg->cpus || *end || !(cpus >= 0.01 && cpus <= 1024))
+			errx(EXIT_RUNTIME, "--cpus %s: expected a number of CPUs from 0.01 to 1024",
+			     cfg->cpus);
+		cfg->cpu_quota_us = (long)(cpus * CPU_PERIOD_US + 0.5);
+	}
+	if (cfg->pids_limit) {
+		errno = 0;
+		cfg->pids_max = strtol(cfg->pids_limit, &end, 10);
+		if (errno || end == cfg->pids_limit || *end || cfg->pids_max < 2 ||
+		    cfg->pids_max > 4194304)
+			errx(EXIT_RUNTIME, "--pids-limit %s: expected a number from 2 (our init and "
+					   "the command) to 4194304", cfg->pids_limit);
+	}
+}
+
+enum {
+	OPT_HOSTNAME = 256,
+	OPT_PID_FILE,
+	OPT_ROOTFS,
+	OPT_NET,
+	OPT_IP,
+	OPT_UID_MAP,
+	OPT_GID_MAP,
+	OPT_CLEANUP,
+	OPT_UPTIME,
+	OPT_LAYER,
+	OPT_UPPER,
+	OPT_MEMORY,
+	OPT_CPUS,
+	OPT_PIDS_LIMIT,
+};
+
+static void parse_args(struct config *cfg, int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{"hostname", required_argument, NULL, OPT_HOSTNAME},
+		{"pid-file", required_argument, NULL, OPT_PID_FILE},
+		{"rootfs", required_argument, NULL, OPT_ROOTFS},
+		{"net", required_argument, NULL, OPT_NET},
+		{"ip", required_argument, NULL, OPT_IP},
+		{"uid-map", required_argument, NULL, OPT_UID_MAP},
+		{"gid-map", required_argument, NULL, OPT_GID_MAP},
+		{"cleanup", no_argument, NULL, OPT_CLEANUP},
+		{"uptime", required_argument, NULL, OPT_UPTIME},
+		{"layer", required_argument, NULL, OPT_LAYER},
+		{"upper", required_argument, NULL, OPT_UPPER},
+		{"memory", required_argument, NULL, OPT_MEMORY},
+		{"cpus", required_argument, NULL, OPT_CPUS},
+		{"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char *uptime = NULL;
+	int opt;
+
+	opterr = 0; /* we print our own one-line errors */
+	while ((opt = getopt_long(argc, argv, "+:vh", options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_HOSTNAME:
+			set_once(&cfg->hostname, "hostname", optarg);
+			break;
+		case OPT_PID_FILE:
+			set_once(&cfg->pid_file, "pid-file", optarg);
+			break;
+		case OPT_ROOTFS:
+			set_once(&cfg->rootfs, "rootfs", optarg);
+			break;
+		case OPT_NET:
+			set_once(&cfg->net, "net", optarg);
+			break;
+		case OPT_IP:
+			set_once(&cfg->ip, "ip", optarg);
+			break;
+		case OPT_UID_MAP:
+			set_once(&cfg->uid_map, "uid-map", optarg);
+			break;
+		case OPT_GID_MAP:
+			set_once(&cfg->gid_map, "gid-map", optarg);
+			break;
+		case OPT_CLEANUP:
+			cfg->cleanup_only = 1;
+			break;
+		case OPT_UPTIME:
+			set_once(&uptime, "uptime", optarg);
+			break;
+		case OPT_LAYER:
+			if (cfg->nlayers == MAX_LAYERS)
+				errx(EXIT_RUNTIME, "at most %d --layer options", MAX_LAYERS);
+			cfg->layers[cfg->nlayers++] = optarg;
+			break;
+		case OPT_UPPER:
+			set_once(&cfg->upper, "upper", optarg);
+			break;
+		case OPT_MEMORY:
+			set_once(&cfg->memory, "memory", optarg);
+			break;
+		case OPT_CPUS:
+			set_once(&cfg->cpus, "cpus", optarg);
+			break;
+		case OPT_PIDS_LIMIT:
+			set_once(&cfg->pids_limit, "pids-limit", optarg);
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		case ':':
+			errx(EXIT_RUNTIME, "option %s needs a value", argv[optind - 1]);
+		default:
+			errx(EXIT_RUNTIME, "unknown option %s (try --help)", argv[optind - 1]);
+		}
+	}
+	if (!cfg->hostname)
+		cfg->hostname = "container";
+	if (strlen(cfg->hostname) > HOST_NAME_MAX)
+		errx(EXIT_RUNTIME, "hostname '%s' is longer than %d bytes", cfg->hostname,
+		     HOST_NAME_MAX);
+	cfg->cgroup_v2 = detect_cgroup_v2();
+	if (cfg->cleanup_only)
+		return;
+	if (!cfg->rootfs)
+		errx(EXIT_RUNTIME, "--rootfs DIR is required (try: make rootfs, then --rootfs build/rootfs)");
+	parse_maps(cfg);
+	parse_net(cfg);
+	parse_uptime(cfg, uptime);
+	parse_limits(cfg);
+	cfg->argv = optind < argc ? &argv[optind] : default_command;
+}
+
+/* A wait status as a shell reports it: the exit code, or 128+N for signal N. */
+static int exit_status(int status)
+{
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * The runtime forwards these signals to the container, so that `kill -TERM`
+ * of the runtime reaches the command. forward_to is 0 until there is
+ * someone to forward to: kill(0, sig) would signal our whole process group.
+ */
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+static volatile pid_t forward_to;
+
+static void forward_signal(int sig)
+{
+	if (forward_to > 0)
+		kill(forward_to, sig);
+}
+
+static void forward_signals(void)
+{
+	struct sigaction sa = {.sa_handler = forward_signal};
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+		if (sigaction(forwarded_signals[i], &sa, NULL) == -1)
+			err(EXIT_RUNTIME, "sigaction");
+}
+
+/* ------------------------------------------------------------------------
+ * rtnetlink, the kernel's network configuration interface, from three small
+ * helpers: start a request, append an attribute (nested ones are closed with
+ * nl_nest_end), and send it and turn the kernel's answer into an errno.
+ */
+
+/* Start a request of TYPE whose fixed part (ifinfomsg, ifaddrmsg, rtmsg) is FIXED. */
+static struct nlmsghdr *nl_new(void *buf, int type, int flags, const void *fixed, size_t len)
+{
+	struct nlmsghdr *n = buf;
+
+	memset(buf, 0, NL_BUFSIZE);
+	n->nlmsg_len = NLMSG_LENGTH(len);
+	n->nlmsg_type = type;
+	n->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	memcpy(NLMSG_DATA(n), fixed, len);
+	return n;
+}
+
+/* Append attribute TYPE holding LEN bytes of DATA; returns it, for nesting. */
+static struct rtattr *nl_attr(struct nlmsghdr *n, int type, const void *data, size_t len)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)n + NLMSG_ALIGN(n->nlmsg_len));
+
+	if (NLMSG_ALIGN(n->nlmsg_len) + RTA_SPACE(len) > NL_BUFSIZE)
+		errx(EXIT_RUNTIME, "netlink request too long");
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	return rta;
+}
+
+/* A nested attribute holds every attribute appended since it was opened. */
+static void nl_nest_end(struct nlmsghdr *n, struct rtattr *nest)
+{
+	nest->rta_len = (char *)n + n->nlmsg_len - (char *)nest;
+}
+
+/*
+ * DOC: netlink-errors
+ * Send a request and read the kernel's acknowledgement: an NLMSG_ERROR whose
+ * error is 0 for success or a negative errno. Returns 0, or -1 with errno set.
+ */
+static int nl_talk(int fd, struct nlmsghdr *n)
+{
+	static char reply[NL_BUFSIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	struct nlmsghdr *r = (struct nlmsghdr *)reply;
+	static unsigned int seq;
+	ssize_t len;
+
+	n->nlmsg_seq = ++seq;
+	if (sendto(fd, n, n->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) == -1)
+		return -1;
+	do
+		len = recv(fd, reply, sizeof(reply), 0);
+	while (len == -1 && errno == EINTR);
+	if (len == -1)
+		return -1;
+	if (!NLMSG_OK(r, (size_t)len) || r->nlmsg_type != NLMSG_ERROR) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (((struct nlmsgerr *)NLMSG_DATA(r))->error) {
+		errno = -((struct nlmsgerr *)NLMSG_DATA(r))->error;
+		return -1;
+	}
+	return 0;
+}
+
+static int nl_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd == -1)
+		err(EXIT_RUNTIME, "netlink socket");
+	return fd;
+}
+
+/* The index of interface NAME in this network namespace. */
+static int ifindex(const char *name)
+{
+	unsigned int index = if_nametoindex(name);
+
+	if (index == 0)
+		err(EXIT_RUNTIME, "interface %s", name);
+	return index;
+}
+
+static void link_up(int fd, const char *name)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_index = ifindex(name),
+		.ifi_flags = IFF_UP,
+		.ifi_change = IFF_UP,
+	};
+	char buf[NL_BUFSIZE];
+
+	say("netlink RTM_NEWLINK %s up", name);
+	if (nl_talk(fd, nl_new(buf, RTM_NEWLINK, 0, &ifi, sizeof(ifi))) == -1)
+		err(EXIT_RUNTIME, "bring up %s", name);
+}
+
+static void add_address(int fd, const char *name, struct in_addr addr, int prefix)
+{
+	struct ifaddrmsg ifa = {
+		.ifa_family = AF_INET,
+		.ifa_prefixlen = prefix,
+		.ifa_index = ifindex(name),
+	};
+	char buf[NL_BUFSIZE];
+	struct nlmsghdr *n;
+
+	say("netlink RTM_NEWADDR %s/%d on %s", inet_ntoa(addr), prefix, name);
+	n = nl_new(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa, sizeof(ifa));
+	nl_attr(n, IFA_LOCAL, &addr, sizeof(addr));
+	nl_attr(n, IFA_ADDRESS, &addr, sizeof(addr));
+	if (nl_talk(fd, n) == -1)
+		err(EXIT_RUNTIME, "add address %s/%d to %s", inet_ntoa(addr), prefix, name);
+}
+
+static void add_default_route(int fd, const char *name, struct in_addr gateway)
+{
+	struct rtmsg rtm = {
+		.rtm_family = AF_INET,
+		.rtm_table = RT_TABLE_MAIN,
+		.rtm_protocol = RTPROT_BOOT,
+		.rtm_scope = RT_SCOPE_UNIVERSE,
+		.rtm_type = RTN_UNICAST,
+	};
+	int oif = ifindex(name);
+	char buf[NL_BUFSIZE];
+	struct nlmsghdr *n;
+
+	say("netlink RTM_NEWROUTE default via %s dev %s", inet_ntoa(gateway), name);
+	n = nl_new(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rtm, sizeof(rtm));
+	nl_attr(n, RTA_GATEWAY, &gateway, sizeof(gateway));
+	nl_attr(n, RTA_OIF, &oif, sizeof(oif));
+	if (nl_talk(fd, n) == -1)
+		err(EXIT_RUNTIME, "add default route via %s", inet_ntoa(gateway));
+}
+
+/*
+ * DOC: veth-create
+ * One request makes both ends: NAME here, and its peer, eth0, created
+ * directly in the network namespace of process PID. Returns -1 with errno
+ * set (EEXIST when NAME is taken).
+ */
+static int add_veth(int fd, const char *name, pid_t pid)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct rtattr *linkinfo, *data, *peer;
+	char buf[NL_BUFSIZE];
+	struct nlmsghdr *n;
+
+	say("netlink RTM_NEWLINK %s type veth peer eth0 netns %d", name, pid);
+	n = nl_new(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+	nl_attr(n, IFLA_IFNAME, name, strlen(name) + 1);
+	linkinfo = nl_attr(n, IFLA_LINKINFO, NULL, 0);
+	nl_attr(n, IFLA_INFO_KIND, "veth", strlen("veth"));
+	data = nl_attr(n, IFLA_INFO_DATA, NULL, 0);
+	peer = nl_attr(n, VETH_INFO_PEER, &ifi, sizeof(ifi));
+	nl_attr(n, IFLA_IFNAME, "eth0", strlen("eth0") + 1);
+	nl_attr(n, IFLA_NET_NS_PID, &pid, sizeof(pid));
+	nl_nest_end(n, peer);
+	nl_nest_end(n, data);
+	nl_nest_end(n, linkinfo);
+	return nl_talk(fd, n);
+}
+
+static int delete_link(int fd, const char *name)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	char buf[NL_BUFSIZE];
+	struct nlmsghdr *n;
+
+	say("netlink RTM_DELLINK %s", name);
+	n = nl_new(buf, RTM_DELLINK, 0, &ifi, sizeof(ifi));
+	nl_attr(n, IFLA_IFNAME, name, strlen(name) + 1);
+	return nl_talk(fd, n);
+}
+
+/* ------------------------------------------------------------------------
+ * The child: runs inside the new namespaces.
+ */
+
+/* DOC: hostname */
+static void setup_hostname(const struct config *cfg)
+{
+	say("sethostname(\"%s\")", cfg->hostname);
+	if (sethostname(cfg->hostname, strlen(cfg->hostname)) == -1)
+		err(EXIT_RUNTIME, "sethostname %s", cfg->hostname);
+}
+
+/* mount(2), narrated, and fatal on failure. */
+static void do_mount(const char *source, const char *target, const char *fstype,
+		     unsigned long flags, const char *data)
+{
+	say("mount(\"%s\", \"%s\", \"%s\", 0x%lx, \"%s\")", source ? source : "", target,
+	    fstype ? fstype : "", flags, data ? data : "");
+	if (mount(source, target, fstype, flags, data) == -1)
+		err(EXIT_RUNTIME, "mount %s on %s", fstype ? fstype : source, target);
+}
+
+/*
+ * DOC: dev
+ * A fresh tmpfs /dev with only the devices a program expects. The nodes are
+ * bind mounts of the host's rather than mknod(2), which a user namespace
+ * (06-user) refuses; nodev on the tmpfs keeps any mknod'ed node inert.
+ */
+static void setup_dev(void)
+{
+	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	static const char *const links[][2] = {
+		{"pts/ptmx", "dev/ptmx"},
+		{"/proc/self/fd", "dev/fd"},
+		{"/proc/self/fd/0", "dev/stdin"},
+		{"/proc/self/fd/1", "dev/stdout"},
+		{"/proc/self/fd/2", "dev/stderr"},
+	};
+	char host[64], target[64];
+	size_t i;
+	int fd;
+
+	do_mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k");
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(host, sizeof(host), "/dev/%s", nodes[i]);
+		snprintf(target, sizeof(target), "dev/%s", nodes[i]);
+		fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+		if (fd == -1)
+			err(EXIT_RUNTIME, "create %s", target);
+		close(fd);
+		do_mount(host, target, NULL, MS_BIND, NULL);
+	}
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlink(links[i][0], links[i][1]) == -1)
+			err(EXIT_RUNTIME, "symlink %s", links[i][1]);
+	if (mkdir("dev/pts", 0755) == -1 || mkdir("dev/shm", 01777) == -1)
+		err(EXIT_RUNTIME, "mkdir in dev");
+	do_mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		 "newinstance,ptmxmode=0666,mode=0620");
+	do_mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m");
+}
+
+/* An O_PATH descriptor for DIR, as a path overlayfs can take: /proc/self/fd/N. */
+static void fd_path(char *buf, size_t len, const char *dir)
+{
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1)
+		err(EXIT_RUNTIME, "open %s", dir);
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+/*
+ * DOC: overlay
+ * The container sees one tree merged from read-only lower layers (the
+ * rootfs at the bottom, each --layer above it) and one writable upper
+ * layer. Writes go to the upper; changing a lower file first copies it up;
+ * deleting one leaves a whiteout (a 0/0 character device) in the upper.
+ * The overlay is mounted over the rootfs path, in our mount namespace
+ * only, so what follows (pivot_root) works as in 03-mnt. The lower layers
+ * are named through descriptors opened before that mount hides them. The
+ * default upper is a tmpfs in this namespace: the host never sees it, and
+ * it goes away with the container.
+ */
+/* Append to the overlay's options; the kernel takes at most a page of them. */
+static void add_option(char *options, size_t size, const char *a, const char *b, const char *c)
+{
+	size_t used = strlen(options);
+
+	if ((size_t)snprintf(options + used, size - used, "%s%s%s", a, b, c) >= size - used)
+		errx(EXIT_RUNTIME, "overlay options longer than %zu bytes", size - 1);
+}
+
+static void setup_overlay(const struct config *cfg)
+{
+	char options[4096] = "", lower[64], upper[PATH_MAX + 8], work[PATH_MAX + 8];
+	int i;
+
+	for (i = cfg->nlayers - 1; i >= 0; i--) {
+		fd_path(lower, sizeof(lower), cfg->layers[i]);
+		add_option(options, sizeof(options), options[0] ? ":" : "lowerdir=", lower, "");
+	}
+	fd_path(lower, sizeof(lower), cfg->rootfs);
+	add_option(options, sizeof(options), options[0] ? ":" : "lowerdir=", lower, "");
+	if (cfg->upper) {
+		snprintf(upper, sizeof(upper), "%s", cfg->upper);
+		snprintf(work, sizeof(work), "%s", cfg->work);
+	} else {
+		do_mount("tmpfs", cfg->rootfs, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755");
+		snprintf(upper, sizeof(upper), "%s/upper", cfg->rootfs);
+		snprintf(work, sizeof(work), "%s/work", cfg->rootfs);
+		if (mkdir(upper, 0755) == -1 || mkdir(work, 0700) == -1)
+			err(EXIT_RUNTIME, "mkdir in the upper layer's tmpfs");
+	}
+	/* userxattr: in a user namespace overlayfs keeps its own metadata
+	 * (opaque directories, redirects) in user.overlay.* xattrs. */
+	add_option(options, sizeof(options), ",upperdir=", upper, "");
+	add_option(options, sizeof(options), ",workdir=", work, ",userxattr");
+	do_mount("overlay", cfg->rootfs, "overlay", 0, options);
+}
+
+/* glibc has no wrapper for pivot_root(2). */
+static int pivot_root(const char *new_root, const char *put_old)
+{
+	return syscall(SYS_pivot_root, new_root, put_old);
+}
+
+/*
+ * DOC: mounts
+ * Our new mount namespace starts as a copy of the host's, with the same
+ * propagation: on a systemd host / is shared, so our mounts would appear on
+ * the host. Making everything private first stops that both ways.
+ * pivot_root(2) then needs the new root to be a mount point, hence the bind
+ * mount of the rootfs onto itself. /proc, /sys and /dev are mounted before
+ * the old root goes: in a user namespace (06-user) the kernel allows a new
+ * proc or sysfs only while a full one is still visible.
+ */
+static void setup_mounts(const struct config *cfg)
+{
+	/* DOC: propagation */
+	do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	setup_overlay(cfg); /* 09 */
+	/* DOC: bind-rootfs */
+	do_mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL);
+	say("chdir(\"%s\")", cfg->rootfs);
+	if (chdir(cfg->rootfs) == -1)
+		err(EXIT_RUNTIME, "chdir %s", cfg->rootfs);
+	do_mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	do_mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	setup_dev();
+	/* DOC: pivot
+	 * pivot_root(".", ".") stacks the old root on top of the new one;
+	 * detaching "." then removes the old root, and with it every way
+	 * back to the host's files. */
+	say("pivot_root(\".\", \".\")");
+	if (pivot_root(".", ".") == -1)
+		err(EXIT_RUNTIME, "pivot_root into %s", cfg->rootfs);
+	say("umount2(\".\", MNT_DETACH)");
+	if (umount2(".", MNT_DETACH) == -1)
+		err(EXIT_RUNTIME, "detach the old root");
+	if (chdir("/") == -1)
+		err(EXIT_RUNTIME, "chdir /");
+	/* The host's PATH names the host's directories; use the usual one. */
+	if (setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1) == -1)
+		err(EXIT_RUNTIME, "setenv PATH");
+}
+
+/*
+ * DOC: mqueue
+ * POSIX message queues are files in an mqueue filesystem, and each mount of
+ * it shows the queues of the IPC namespace that mounted it. System V
+ * message queues, semaphores and shared memory need no mount: the kernel
+ * looks them up in the caller's IPC namespace.
+ */
+static void setup_ipc(void)
+{
+	say("mkdir(\"/dev/mqueue\")");
+	if (mkdir("/dev/mqueue", 01777) == -1)
+		err(EXIT_RUNTIME, "mkdir /dev/mqueue");
+	do_mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+/*
+ * DOC: loopback
+ * A new network namespace has only a loopback device, and it is down. The
+ * parent has already configured eth0, if there is one.
+ */
+static void setup_network(void)
+{
+	int fd = nl_open();
+
+	link_up(fd, "lo");
+	close(fd);
+}
+
+/*
+ * The controllers we use: on v1 each is a hierarchy of its own, on v2 they
+ * are enabled for our cgroups. 09 sets their limits.
+ */
+static const char *const controllers[] = {"memory", "cpu", "pids"};
+
+/*
+ * DOC: cgroupns
+ * The parent has moved us into our cgroup, so a cgroup namespace made now
+ * has it as its root: /proc/self/cgroup reads "/" and a cgroup filesystem
+ * mounted here shows our cgroup as the top of the tree. Read-only, so the
+ * container can read its cgroup's files but not change them.
+ */
+static void setup_cgroupns(const struct config *cfg)
+{
+	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	char dir[64];
+	size_t i;
+
+	say("unshare(CLONE_NEWCGROUP)");
+	if (unshare(CLONE_NEWCGROUP) == -1)
+		err(EXIT_RUNTIME, "unshare CLONE_NEWCGROUP");
+	if (cfg->cgroup_v2) {
+		do_mount("cgroup2", CGROUP_ROOT, "cgroup2", ro, NULL);
+		return;
+	}
+	do_mount("tmpfs", CGROUP_ROOT, "tmpfs", ro & ~MS_RDONLY, "mode=755,size=64k");
+	for (i = 0; i < sizeof(controllers) / sizeof(controllers[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", CGROUP_ROOT, controllers[i]);
+		if (mkdir(dir, 0755) == -1)
+			err(EXIT_RUNTIME, "mkdir %s", dir);
+		do_mount("cgroup", dir, "cgroup", ro, controllers[i]);
+	}
+	do_mount(NULL, CGROUP_ROOT, NULL, MS_REMOUNT | MS_BIND | ro, NULL);
+}
+
+/*
+ * DOC: timens
+ * A time namespace holds offsets for CLOCK_MONOTONIC and CLOCK_BOOTTIME.
+ * unshare(CLONE_NEWTIME) makes one for our future children only, and its
+ * offsets can be written just until a process enters it. We write offsets
+ * that turn "now" into --uptime, then enter it ourselves through
+ * /proc/self/ns/time_for_children, so PID 1 and all it starts use it.
+ * CLOCK_REALTIME, the wall clock, is not namespaced.
+ */
+static void setup_time(const struct config *cfg)
+{
+	struct timespec mono, boot;
+	char offsets[128];
+	int fd;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &mono) == -1 || clock_gettime(CLOCK_BOOTTIME, &boot) == -1)
+		err(EXIT_RUNTIME, "clock_gettime");
+	say("unshare(CLONE_NEWTIME)");
+	if (unshare(CLONE_NEWTIME) == -1)
+		err(EXIT_RUNTIME, "unshare CLONE_NEWTIME (Linux 5.6 or later is needed)");
+	snprintf(offsets, sizeof(offsets), "monotonic %ld 0\nboottime %ld 0\n",
+		 cfg->uptime - (long)mono.tv_sec, cfg->uptime - (long)boot.tv_sec);
+	say("write \"%.*s\" to /proc/self/timens_offsets", (int)strcspn(offsets, "\n"), offsets);
+	/* setresuid() in setup_user() left us non-dumpable, which gives our
+	 * /proc/self files to the host's root, a uid our namespace does not
+	 * map: we could not open them. Dumpable just for this write. */
+	if (prctl(PR_SET_DUMPABLE, 1) == -1)
+		err(EXIT_RUNTIME, "prctl PR_SET_DUMPABLE");
+	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd == -1 || write(fd, offsets, strlen(offsets)) != (ssize_t)strlen(offsets))
+		err(EXIT_RUNTIME, "write /proc/self/timens_offsets");
+	close(fd);
+	if (prctl(PR_SET_DUMPABLE, 0) == -1)
+		err(EXIT_RUNTIME, "prctl PR_SET_DUMPABLE");
+	fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		err(EXIT_RUNTIME, "open /proc/self/ns/time_for_children");
+	say("setns(time_for_children, CLONE_NEWTIME)");
+	if (setns(fd, CLONE_NEWTIME) == -1)
+		err(EXIT_RUNTIME, "enter the new time namespace");
+	close(fd);
+}
+
+/*
+ * DOC: masked-paths
+ * Parts of /proc and /sys describe or control the host, not the container.
+ * Masked ones get /dev/null (files) or an empty read-only tmpfs
+ * (directories) mounted over them; read-only ones are bound onto
+ * themselves and remounted read-only. The lists are Docker's.
+ */
+static void mask_paths(void)
+{
+	static const char *const masked[] = {
+		"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
+		"/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
+	};
+	static const char *const read_only[] = {
+		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	};
+	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(masked) / sizeof(masked[0]); i++) {
+		if (stat(masked[i], &st) == -1)
+			continue; /* not on this kernel: nothing to hide */
+		if (S_ISDIR(st.st_mode))
+			do_mount("tmpfs", masked[i], "tmpfs", ro, "size=0");
+		else
+			do_mount("/dev/null", masked[i], NULL, MS_BIND, NULL);
+	}
+	for (i = 0; i < sizeof(read_only) / sizeof(read_only[0]); i++) {
+		if (stat(read_only[i], &st) == -1)
+			continue;
+		do_mount(read_only[i], read_only[i], NULL, MS_BIND | MS_REC, NULL);
+		do_mount(NULL, read_only[i], NULL, MS_REMOUNT | MS_BIND | ro, NULL);
+	}
+}
+
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* Linux 5.9 */
+#endif
+
+/*
+ * DOC: close-fds
+ * Descriptors the runtime inherited would pass into the container, and an
+ * open directory of the host is a way out of any root filesystem.
+ */
+static void close_descriptors(void)
+{
+	say("close_range(3, ~0U, 0)");
+	if (syscall(SYS_close_range, 3, ~0U, 0) == 0)
+		return;
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+}
+
+/*
+ * DOC: capabilities
+ * Docker's default set: what a typical service needs as root, and nothing
+ * that reaches past the container (CAP_SYS_ADMIN, CAP_NET_ADMIN,
+ * CAP_SYS_PTRACE, CAP_SYS_MODULE, CAP_SYS_TIME and the other twenty-six).
+ * The chapter says why each one is kept.
+ */
+static const int kept_capabilities[] = {
+	CAP_CHOWN,            /* chown files in the container */
+	CAP_DAC_OVERRIDE,     /* root reads and writes any file it maps */
+	CAP_FOWNER,           /* chmod, utime on files it does not own */
+	CAP_FSETID,           /* keep setuid bits when writing */
+	CAP_KILL,             /* signal any process in the container */
+	CAP_SETGID,           /* switch group, as su and daemons do */
+	CAP_SETUID,           /* switch user */
+	CAP_SETPCAP,          /* drop capabilities further */
+	CAP_NET_BIND_SERVICE, /* bind ports below 1024 */
+	CAP_NET_RAW,          /* ping */
+	CAP_SYS_CHROOT,       /* chroot, which some packages use */
+	CAP_MKNOD,            /* mknod, still limited by the user namespace */
+	CAP_AUDIT_WRITE,      /* write to the audit log, as login does */
+	CAP_SETFCAP,          /* set file capabilities */
+};
+
+/*
+ * The bounding set limits what any later execve() can grant; the
+ * permitted and effective sets are what we hold now. The inheritable and
+ * ambient sets, which would pass capabilities through execve() to a
+ * non-root program, are emptied.
+ */
+static void drop_capabilities(void)
+{
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {{0}};
+	unsigned long long keep = 0;
+	size_t i;
+	int cap;
+
+	for (i = 0; i < sizeof(kept_capabilities) / sizeof(kept_capabilities[0]); i++)
+		keep |= 1ULL << kept_capabilities[i];
+	say("prctl(PR_CAPBSET_DROP) for all but %zu capabilities; capset()", i);
+	/* EINVAL: past the last capability this kernel knows. */
+	for (cap = 0; cap < 64; cap++)
+		if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1) {
+			if (errno == EINVAL)
+				break;
+			err(EXIT_RUNTIME, "drop capability %d from the bounding set", cap);
+		}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
+		err(EXIT_RUNTIME, "clear the ambient capabilities");
+	data[0].permitted = data[0].effective = (unsigned int)keep;
+	data[1].permitted = data[1].effective = (unsigned int)(keep >> 32);
+	if (syscall(SYS_capget, &header, NULL) == -1 || syscall(SYS_capset, &header, data) == -1)
+		err(EXIT_RUNTIME, "capset");
+}
+
+#if defined(__x86_64__)
+#define SECCOMP_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "seccomp: add this architecture's AUDIT_ARCH_* value"
+#endif
+#ifndef __X32_SYSCALL_BIT
+#define __X32_SYSCALL_BIT 0x40000000 /* x86_64's x32 ABI; unused elsewhere */
+#endif
+
+/* Each one's reason is in the chapter, in the same order. */
+static const long blocked_syscalls[] = {
+	SYS_add_key, SYS_keyctl, SYS_request_key, /* keyrings are not namespaced */
+	SYS_ptrace,                                /* read and steer other processes */
+	SYS_mount, SYS_umount2, SYS_pivot_root,    /* the mount table is set up for good */
+	SYS_open_tree, SYS_move_mount, SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick,
+	SYS_mount_setattr,                         /* ... also through the new mount API */
+	SYS_unshare, SYS_setns,                    /* no new or other namespaces */
+	SYS_kexec_load, SYS_kexec_file_load,       /* replace the running kernel */
+	SYS_init_module, SYS_finit_module, SYS_delete_module, /* kernel modules */
+	SYS_bpf, SYS_perf_event_open,              /* kernel programs and tracing */
+	SYS_userfaultfd,                           /* stalls the kernel: exploit helper */
+	SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register, /* bypasses this filter */
+	SYS_open_by_handle_at,                     /* the "shocker" escape */
+	SYS_swapon, SYS_swapoff, SYS_reboot, SYS_acct,
+	SYS_settimeofday, SYS_clock_settime, SYS_clock_adjtime, SYS_adjtimex, /* the wall clock */
+	SYS_syslog,                                /* the kernel log */
+};
+
+/* The clone(2) flags that would make namespaces. */
+#define CLONE_NAMESPACES                                                                           \
+	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
+	 CLONE_NEWCGROUP)
+
+/*
+ * DOC: seccomp
+ * A classic BPF program the kernel runs on every system call, reading a
+ * struct seccomp_data. The fixed instructions are numbered; the table
+ * adds two per blocked call. A wrong architecture would decode every
+ * number differently, so it is killed outright; x32 numbers (the same
+ * calls under other numbers) are refused. clone3() gets ENOSYS, so libc
+ * falls back to clone(), whose flags, unlike clone3's, the filter can read.
+ */
+static void install_seccomp(void)
+{
+	enum { FIXED = 13, PER_ENTRY = 2 }; /* 0-7 above the table, 5 below */
+	struct sock_filter filter[FIXED + PER_ENTRY * (sizeof(blocked_syscalls) / sizeof(long))];
+	struct sock_fprog prog = {.filter = filter};
+	size_t i, n = 0;
+
+#define LOAD(field) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
+#define RET(value)  BPF_STMT(BPF_RET | BPF_K, value)
+	/* 0 */ filter[n++] = (struct sock_filter)LOAD(arch);
+	/* 1 */ filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_AUDIT_ARCH, 1, 0);
+	/* 2 */ filter[n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
+	/* 3 */ filter[n++] = (struct sock_filter)LOAD(nr);
+	/* 4 */ filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1);
+	/* 5 */ filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+	/* 6 */ filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
+	/* 7 */ filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | ENOSYS);
+	for (i = 0; i < sizeof(blocked_syscalls) / sizeof(blocked_syscalls[0]); i++) {
+		filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, blocked_syscalls[i], 0, 1);
+		filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+	}
+	/* The last instructions, numbered from the end of the table:
+	 * +0 not clone(): to +4, allow; +1 load clone's flags (args[0], low
+	 * 32 bits, little-endian); +2 no namespace flag: to +4; +3 refuse. */
+	filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
+	filter[n++] = (struct sock_filter)LOAD(args[0]);
+	filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NAMESPACES, 0, 1);
+	filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
+	/* +4 */ filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
+#undef LOAD
+#undef RET
+	prog.len = n;
+	say("seccomp(SECCOMP_SET_MODE_FILTER): %zu instructions, %zu calls refused", n, i);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == -1)
+		err(EXIT_RUNTIME, "install the seccomp filter");
+}
+
+/*
+ * DOC: harden
+ * The command's last steps before execve(): nothing inherited, fewer
+ * capabilities, no way to gain privileges back through a setuid binary
+ * (no_new_privs, which also lets an unprivileged process install a
+ * filter), and the filter last, so our own set-up is not subject to it.
+ */
+static void harden_command(void)
+{
+	close_descriptors();
+	drop_capabilities();
+	say("prctl(PR_SET_NO_NEW_PRIVS, 1)");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		err(EXIT_RUNTIME, "prctl PR_SET_NO_NEW_PRIVS");
+	install_seccomp();
+}
+
+/* Replace this process with the command. Never returns. */
+static void exec_command(const struct config *cfg)
+{
+	size_t i;
+
+	/* The command starts with default dispositions, whatever we inherited:
+	 * a shell cannot trap a signal that was ignored when it started. */
+	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+		signal(forwarded_signals[i], SIG_DFL);
+	say("execvp(\"%s\")", cfg->argv[0]);
+	execvp(cfg->argv[0], cfg->argv);
+	if (errno == ENOENT) {
+		warnx("%s: command not found", cfg->argv[0]);
+		_exit(EXIT_NOT_FOUND);
+	}
+	warn("cannot execute %s", cfg->argv[0]);
+	_exit(EXIT_CANNOT_EXEC);
+}
+
+/*
+ * DOC: sync
+ * Wait until the parent has prepared everything the child needs from the
+ * host side. The parent writes one byte; end-of-file without that byte means
+ * the parent died or gave up, so we do too. Our end of the pipe is closed
+ * on exec (O_CLOEXEC).
+ */
+static void await_parent(const struct config *cfg)
+{
+	char go;
+	ssize_t n;
+
+	do
+		n = read(cfg->sync_pipe[0], &go, 1);
+	while (n == -1 && errno == EINTR);
+	if (n != 1)
+		_exit(EXIT_RUNTIME);
+}
+
+/*
+ * DOC: init
+ * In a new PID namespace our first process is PID 1 and has PID 1's duties:
+ * orphans are re-parented to it and only it can reap them, and the kernel
+ * delivers it only the signals it has a handler for. So PID 1 is a small init
+ * of our own: it runs the command as its child, forwards signals to it, reaps
+ * every zombie, and exits with the command's status. When PID 1 exits, the
+ * kernel kills whatever else is left in the namespace.
+ */
+static int run_init(const struct config *cfg)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int status;
+
+	forward_signals();
+	/* Block signals until forward_to names the command, so none is lost. */
+	sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, &old) == -1)
+		err(EXIT_RUNTIME, "sigprocmask");
+	say("fork() the command");
+	pid = fork();
+	if (pid == -1)
+		err(EXIT_RUNTIME, "fork");
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		harden_command(); /* 09 */
+		exec_command(cfg);
+	}
+	forward_to = pid;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* DOC: reap */
+	for (;;) {
+		pid_t done = wait(&status);
+
+		if (done == -1 && errno == EINTR)
+			continue;
+		if (done == -1)
+			err(EXIT_RUNTIME, "wait");
+		if (done == pid)
+			return exit_status(status);
+	}
+}
+
+/* Read a one-number file such as a sysctl; -1 if it cannot be read. */
+static long read_number(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/*
+ * DOC: userns-refused
+ * Distributions can refuse user namespaces to ordinary users. Name the
+ * setting that does it, and how to change it, rather than just "EPERM".
+ * Returns NULL when none of them is set.
+ */
+static const char *userns_refusal(void)
+{
+	if (read_number("/proc/sys/user/max_user_namespaces") == 0)
+		return "user.max_user_namespaces is 0 "
+		       "(sudo sysctl -w user.max_user_namespaces=15000)";
+	if (read_number("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
+		return "AppArmor restricts them for ordinary users "
+		       "(sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0)";
+	if (read_number("/proc/sys/kernel/unprivileged_userns_clone") == 0)
+		return "kernel.unprivileged_userns_clone is 0 "
+		       "(sudo sysctl -w kernel.unprivileged_userns_clone=1)";
+	return NULL;
+}
+
+/* Whether CAP is in our effective set. */
+static int have_capability(int cap)
+{
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &header, data) == -1)
+		err(EXIT_RUNTIME, "capget");
+	return !!(data[cap / 32].effective & (1u << (cap % 32)));
+}
+
+/*
+ * DOC: become-root
+ * Once the parent has written our maps, uid 0 exists in our user namespace
+ * and we switch to it: until then we run as the unmapped "nobody". Changing
+ * credentials clears the parent-death signal, so we set it again, then
+ * check that the parent did not die in between: its end of the sync pipe
+ * closes when it exits.
+ */
+static void setup_user(const struct config *cfg)
+{
+	struct pollfd parent = {.fd = cfg->sync_pipe[0], .events = POLLIN};
+	int ready;
+
+	say("setgroups(0, NULL); setresgid(0, 0, 0); setresuid(0, 0, 0)");
+	/* A rootless parent had to deny setgroups(2) to write the gid map. */
+	if (!cfg->rootless && setgroups(0, NULL) == -1)
+		err(EXIT_RUNTIME, "setgroups");
+	if (setresgid(0, 0, 0) == -1)
+		err(EXIT_RUNTIME, "setresgid to the container's root");
+	if (setresuid(0, 0, 0) == -1)
+		err(EXIT_RUNTIME, "setresuid to the container's root");
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		err(EXIT_RUNTIME, "prctl PR_SET_PDEATHSIG");
+	while ((ready = poll(&parent, 1, 0)) == -1 && errno == EINTR)
+		;
+	if (ready != 0)
+		_exit(EXIT_RUNTIME);
+	/* AppArmor may let the namespace be made but withhold its capabilities. */
+	if (cfg->rootless && !have_capability(CAP_SYS_ADMIN))
+		errx(EXIT_RUNTIME, "no capabilities in the new user namespace: %s",
+		     userns_refusal() ? userns_refusal() : "a security module refused them");
+}
+
+static int child(void *arg)
+{
+	struct config *cfg = arg;
+
+	/* clone() gave us both ends; with the write end open here we would
+	 * never see end-of-file if the parent died. */
+	close(cfg->sync_pipe[1]);
+	/* DOC: pdeathsig
+	 * If the runtime dies, even by SIGKILL, the kernel kills us too. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		err(EXIT_RUNTIME, "prctl PR_SET_PDEATHSIG");
+	await_parent(cfg);
+	setup_user(cfg);    /* 06-user */
+	setup_hostname(cfg);
+	setup_mounts(cfg); /* 03-mnt */
+	setup_ipc();       /* 04-ipc */
+	setup_network();   /* 05-net */
+	setup_cgroupns(cfg); /* 07-cgroup */
+	setup_time(cfg);     /* 08-time */
+	mask_paths();        /* 09 */
+	return run_init(cfg);
+}
+
+/* ------------------------------------------------------------------------
+ * The parent: stays on the host, prepares, waits, and cleans up.
+ */
+
+/* The names of the namespace flags in FLAGS, for -v. */
+static const char *flag_names(int flags)
+{
+	static const struct {
+		int flag;
+		const char *name;
+	} names[] = {
+		{CLONE_NEWUTS, "CLONE_NEWUTS"},
+		{CLONE_NEWPID, "CLONE_NEWPID"},
+		{CLONE_NEWNS, "CLONE_NEWNS"},
+		{CLONE_NEWIPC, "CLONE_NEWIPC"},
+		{CLONE_NEWNET, "CLONE_NEWNET"},
+		{CLONE_NEWUSER, "CLONE_NEWUSER"},
+		{CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+	};
+	static char buf[256];
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "SIGCHLD");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (flags & names[i].flag)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " | %s",
+				 names[i].name);
+	return buf;
+}
+
+/* DOC: clone-flags
+ * One namespace per step, one line per namespace. */
+static int clone_flags(void)
+{
+	int flags = SIGCHLD;
+
+	flags |= CLONE_NEWUTS; /* 01-uts */
+	flags |= CLONE_NEWPID; /* 02-pid */
+	flags |= CLONE_NEWNS;  /* 03-mnt */
+	flags |= CLONE_NEWIPC; /* 04-ipc */
+	flags |= CLONE_NEWNET; /* 05-net */
+	flags |= CLONE_NEWUSER; /* 06-user */
+	return flags;
+}
+
+/*
+ * Explain a failed clone(2): a refused user namespace names its setting;
+ * ENOSPC means a limit such as user.max_user_namespaces was reached.
+ */
+static void explain_clone_failure(const struct config *cfg)
+{
+	const char *why = NULL;
+	int saved = errno;
+
+	if (saved == ENOSPC || (saved == EPERM && cfg->rootless))
+		why = userns_refusal();
+	if (why)
+		errx(EXIT_RUNTIME, "clone: user namespaces are refused here: %s", why);
+	errno = saved;
+	err(EXIT_RUNTIME, "clone");
+}
+
+static pid_t spawn_child(struct config *cfg)
+{
+	static char stack[STACK_SIZE] __attribute__((aligned(16)));
+	pid_t pid;
+
+	/* Buffered output would otherwise be written twice, once per process. */
+	fflush(NULL);
+	say("clone(%s)", flag_names(clone_flags()));
+	pid = clone(child, stack + STACK_SIZE, clone_flags(), cfg);
+	if (pid == -1)
+		explain_clone_failure(cfg);
+	return pid;
+}
+
+/*
+ * DOC: check-rootfs
+ * Checked before anything is created. The mount points must be real
+ * directories: mount(2) follows symlinks, so a /proc that points to /
+ * would mount over the host's root instead of the container's.
+ */
+static void check_rootfs(const struct config *cfg)
+{
+	static const char *const dirs[] = {"proc", "sys", "dev"};
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	if (stat(cfg->rootfs, &st) == -1)
+		err(EXIT_RUNTIME, "rootfs %s", cfg->rootfs);
+	if (!S_ISDIR(st.st_mode))
+		errx(EXIT_RUNTIME, "rootfs %s is not a directory", cfg->rootfs);
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", cfg->rootfs, dirs[i]);
+		if (lstat(path, &st) == -1)
+			err(EXIT_RUNTIME, "rootfs %s has no /%s", cfg->rootfs, dirs[i]);
+		if (S_ISLNK(st.st_mode))
+			errx(EXIT_RUNTIME, "rootfs %s: /%s is a symlink", cfg->rootfs, dirs[i]);
+		if (!S_ISDIR(st.st_mode))
+			errx(EXIT_RUNTIME, "rootfs %s: /%s is not a directory", cfg->rootfs, dirs[i]);
+	}
+}
+
+/*
+ * DOC: check-layers
+ * Layers must be directories. overlayfs takes its options as one string in
+ * which ':' and ',' separate layers and options, so the upper layer's path
+ * must not hold them (lower layers are passed as /proc/self/fd/N).
+ */
+static void check_layers(struct config *cfg)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < cfg->nlayers; i++) {
+		if (stat(cfg->layers[i], &st) == -1)
+			err(EXIT_RUNTIME, "layer %s", cfg->layers[i]);
+		if (!S_ISDIR(st.st_mode))
+			errx(EXIT_RUNTIME, "layer %s is not a directory", cfg->layers[i]);
+	}
+	if (cfg->upper && strpbrk(cfg->upper, ":,\\"))
+		errx(EXIT_RUNTIME, "--upper %s: overlayfs cannot take ':', ',' or '\\' in a path",
+		     cfg->upper);
+	if (cfg->upper && stat(cfg->upper, &st) == 0 && !S_ISDIR(st.st_mode))
+		errx(EXIT_RUNTIME, "--upper %s is not a directory", cfg->upper);
+	if (cfg->upper) {
+		char copy[PATH_MAX], copy2[PATH_MAX];
+
+		/* Named before clone(), so the child's copy of cfg has it. */
+		snprintf(copy, sizeof(copy), "%s", cfg->upper);
+		snprintf(copy2, sizeof(copy2), "%s", cfg->upper);
+		if ((size_t)snprintf(cfg->work, sizeof(cfg->work), "%s/.%s.work-%d", dirname(copy),
+				     basename(copy2), getpid()) >= sizeof(cfg->work))
+			errx(EXIT_RUNTIME, "--upper %s: path too long", cfg->upper);
+	}
+}
+
+static void write_pid_file(const struct config *cfg)
+{
+	FILE *f;
+
+	if (!cfg->pid_file)
+		return;
+	f = fopen(cfg->pid_file, "w");
+	if (!f)
+		err(EXIT_RUNTIME, "pid file %s", cfg->pid_file);
+	fprintf(f, "%d\n", cfg->child);
+	if (fclose(f) == EOF)
+		err(EXIT_RUNTIME, "pid file %s", cfg->pid_file);
+}
+
+/* Run FN in the network namespace of process PID, then come back. */
+static void in_netns_of(pid_t pid, void (*fn)(struct config *), struct config *cfg)
+{
+	char path[64];
+	int self, target;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (self == -1 || target == -1)
+		err(EXIT_RUNTIME, "open network namespace");
+	say("setns(%s, CLONE_NEWNET)", path);
+	if (setns(target, CLONE_NEWNET) == -1)
+		err(EXIT_RUNTIME, "setns into the container's network namespace");
+	fn(cfg);
+	if (setns(self, CLONE_NEWNET) == -1)
+		err(EXIT_RUNTIME, "setns back to the host's network namespace");
+	close(self);
+	close(target);
+}
+
+/* The container's end: runs in its network namespace. */
+static void setup_eth0(struct config *cfg)
+{
+	int fd = nl_open();
+
+	add_address(fd, "eth0", cfg->ctr_ip, cfg->prefix);
+	link_up(fd, "eth0");
+	add_default_route(fd, "eth0", cfg->host_ip);
+	close(fd);
+}
+
+/*
+ * DOC: veth
+ * A veth pair is a virtual cable: what goes in one end comes out of the
+ * other. The host end is named after a free slot, ctrN; a name already
+ * taken means another container holds that slot, so we try the next. The
+ * slot also gives the default addresses, so they are unique too.
+ */
+static void setup_veth(struct config *cfg)
+{
+	char name[IFNAMSIZ];
+	int fd, slot, tries;
+
+	if (cfg->net_note)
+		warnx("%s", cfg->net_note);
+	if (strcmp(cfg->net, "veth") != 0)
+		return;
+	fd = nl_open();
+	for (tries = 0;; tries++) {
+		if (tries == 100)
+			errx(EXIT_RUNTIME, "no free veth name (ctr0..ctr%d all taken?)", NET_SLOTS - 1);
+		slot = (cfg->child + tries) % NET_SLOTS;
+		snprintf(name, sizeof(name), "ctr%d", slot);
+		if (add_veth(fd, name, cfg->child) == 0)
+			break;
+		if (errno != EEXIST)
+			err(EXIT_RUNTIME, "create veth pair %s", name);
+	}
+	memcpy(cfg->veth, name, sizeof(name));
+	if (!cfg->ip) {
+		cfg->host_ip.s_addr = htonl(NET_BASE + slot * 4 + 1);
+		cfg->ctr_ip.s_addr = htonl(NET_BASE + slot * 4 + 2);
+		cfg->prefix = 30;
+	}
+	add_address(fd, name, cfg->host_ip, cfg->prefix);
+	link_up(fd, name);
+	close(fd);
+	in_netns_of(cfg->child, setup_eth0, cfg);
+}
+
+static void write_proc_file(pid_t pid, const char *name, const char *text)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	say("write \"%s\" to %s", text, path);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd == -1)
+		err(EXIT_RUNTIME, "open %s", path);
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		if (errno == EPERM && strcmp(name, "setgroups") != 0)
+			errx(EXIT_RUNTIME, "%s \"%s\": not allowed (an ordinary user may map only "
+					   "their own id, e.g. 0:%u:1)",
+			     name, text, (unsigned)(name[0] == 'u' ? geteuid() : getegid()));
+		err(EXIT_RUNTIME, "write \"%s\" to %s", text, path);
+	}
+	close(fd);
+}
+
+/*
+ * DOC: id-maps
+ * A map line is "INSIDE OUTSIDE COUNT". Each file can be written once, by
+ * a process with the right capabilities over the child's user namespace,
+ * which its parent has. Without CAP_SETGID in the parent namespace the
+ * kernel wants setgroups(2) denied first: otherwise dropping a group by
+ * setgroups could grant access that a "deny" ACL on that group refuses.
+ */
+static void setup_id_maps(const struct config *cfg)
+{
+	char map[64];
+
+	snprintf(map, sizeof(map), "%s", cfg->uid_map);
+	*strchr(map, ':') = ' ', *strchr(map, ':') = ' ';
+	write_proc_file(cfg->child, "uid_map", map);
+	if (cfg->rootless)
+		write_proc_file(cfg->child, "setgroups", "deny");
+	snprintf(map, sizeof(map), "%s", cfg->gid_map);
+	*strchr(map, ':') = ' ', *strchr(map, ':') = ' ';
+	write_proc_file(cfg->child, "gid_map", map);
+}
+
+/* Write TEXT to the file at PATH; returns 0, or -1 with errno set. */
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd == -1)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* The hierarchies a container's cgroup lives in: one on v2, one per
+ * controller on v1. Returns how many it put in ROOTS. */
+static size_t cgroup_hierarchies(const struct config *cfg, char roots[][64])
+{
+	size_t i, n = sizeof(controllers) / sizeof(controllers[0]);
+
+	if (cfg->cgroup_v2) {
+		snprintf(roots[0], 64, "%s", CGROUP_ROOT);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		snprintf(roots[i], 64, "%s/%s", CGROUP_ROOT, controllers[i]);
+	return n;
+}
+
+/*
+ * DOC: cgroup-cleanup
+ * Remove the cgroup DIR once its processes are gone. They may still be
+ * exiting when we get here, so rmdir(2) can say EBUSY for a moment. On v2
+ * cgroup.kill (Linux 5.14) kills whatever is left first.
+ */
+static int remove_cgroup_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	int tries;
+
+	snprintf(path, sizeof(path), "%s/cgroup.kill", dir);
+	write_text(path, "1");
+	for (tries = 0; tries < 200; tries++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			break;
+		usleep(5000);
+	}
+	return -1;
+}
+
+/* A process exists and is not a zombie. */
+static int process_alive(pid_t pid)
+{
+	char path[64], state = 'Z';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+		state = 'Z';
+	fclose(f);
+	return state != 'Z';
+}
+
+/*
+ * A runtime killed with SIGKILL cannot remove its cgroup. Its name holds
+ * its PID: remove the cgroups of runtimes that no longer run, and only
+ * those, so a cgroup of a live container is never touched.
+ */
+static void remove_stale_cgroups(const struct config *cfg)
+{
+	char roots[3][64], dir[PATH_MAX], path[PATH_MAX + 256];
+	struct dirent *d;
+	size_t i, n = cgroup_hierarchies(cfg, roots);
+	pid_t pid;
+	DIR *parent;
+
+	for (i = 0; i < n; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", roots[i], CGROUP_PARENT);
+		parent = opendir(dir);
+		if (!parent)
+			continue;
+		while ((d = readdir(parent)))
+			if (sscanf(d->d_name, "ctr-%d", &pid) == 1 && !process_alive(pid)) {
+				snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+				say("rmdir(\"%s\"): its runtime is gone", path);
+				if (remove_cgroup_dir(path) == -1)
+					warn("remove stale cgroup %s", path);
+			}
+		closedir(parent);
+		rmdir(dir); /* fails while other containers use it: fine */
+	}
+}
+
+/* On v2, let our cgroups use the controllers, where the host has them. */
+static void enable_controllers(const char *dir)
+{
+	char path[PATH_MAX], available[256] = "", op[32];
+	size_t i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+	f = fopen(path, "r");
+	if (!f || !fgets(available, sizeof(available), f))
+		err(EXIT_RUNTIME, "read %s", path);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	for (i = 0; i < sizeof(controllers) / sizeof(controllers[0]); i++) {
+		if (!strstr(available, controllers[i]))
+			continue;
+		snprintf(op, sizeof(op), "+%s", controllers[i]);
+		say("write \"%s\" to %s", op, path);
+		if (write_text(path, op) == -1)
+			err(EXIT_RUNTIME, "enable %s in %s", controllers[i], path);
+	}
+}
+
+/*
+ * DOC: cgroup
+ * Make the container's cgroup and move the child into it, before the child
+ * may go on and make its cgroup namespace. Its children, the command and
+ * everything it starts, are born into it. Another runtime may remove the
+ * shared parent directory when it empties, hence the retry.
+ */
+static void setup_cgroup(struct config *cfg)
+{
+	char roots[3][64], parent[PATH_MAX], dir[PATH_MAX + 32], procs[PATH_MAX + 64], pid[16];
+	size_t i, n;
+	int tries;
+
+	if (cfg->rootless) {
+		warnx("rootless: no cgroup of its own without root");
+		return;
+	}
+	remove_stale_cgroups(cfg);
+	n = cgroup_hierarchies(cfg, roots);
+	snprintf(pid, sizeof(pid), "%d", cfg->child);
+	for (i = 0; i < n; i++) {
+		snprintf(parent, sizeof(parent), "%s/%s", roots[i], CGROUP_PARENT);
+		snprintf(dir, sizeof(dir), "%s/ctr-%d", parent, getpid());
+		cfg->cgroup_made = 1;
+		for (tries = 0;; tries++) {
+			if (mkdir(parent, 0755) == -1 && errno != EEXIST)
+				err(EXIT_RUNTIME, "create cgroup %s", parent);
+			if (cfg->cgroup_v2) {
+				enable_controllers(roots[i]);
+				enable_controllers(parent);
+			}
+			say("mkdir(\"%s\")", dir);
+			if (mkdir(dir, 0755) == 0)
+				break;
+			if (errno != ENOENT || tries == 10)
+				err(EXIT_RUNTIME, "create cgroup %s", dir);
+		}
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		say("write \"%s\" to %s", pid, procs);
+		if (write_text(procs, pid) == -1)
+			err(EXIT_RUNTIME, "move the container into %s", dir);
+	}
+}
+
+/* Remove our cgroup, and the shared parent if it is now empty. */
+static void remove_cgroup(const struct config *cfg)
+{
+	char roots[3][64], parent[PATH_MAX], dir[PATH_MAX + 32];
+	size_t i, n = cgroup_hierarchies(cfg, roots);
+
+	for (i = 0; i < n; i++) {
+		snprintf(parent, sizeof(parent), "%s/%s", roots[i], CGROUP_PARENT);
+		snprintf(dir, sizeof(dir), "%s/ctr-%d", parent, getpid());
+		say("rmdir(\"%s\")", dir);
+		if (remove_cgroup_dir(dir) == -1)
+			warn("remove cgroup %s", dir);
+		rmdir(parent); /* fails while other containers use it: fine */
+	}
+}
+
+/* The host id that id 0 in MAP ("0:OUTSIDE:COUNT") stands for. */
+static unsigned int mapped_root(const char *map)
+{
+	return (unsigned int)strtoul(strchr(map, ':') + 1, NULL, 10);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)ftw;
+	if (flag == FTW_DP ? rmdir(path) : unlink(path))
+		warn("remove %s", path);
+	return 0;
+}
+
+/* rm -rf, without crossing into other filesystems. */
+static void remove_tree(const char *dir)
+{
+	say("remove %s", dir);
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/*
+ * DOC: upper
+ * overlayfs needs a work directory on the same filesystem as the upper
+ * one, and empty: we make one beside DIR, named after our PID, and remove
+ * it at exit. One left by a runtime killed with SIGKILL is removed by the
+ * next run that uses the same DIR. Both belong to the container's root.
+ */
+static void setup_upper(struct config *cfg)
+{
+	char parent[PATH_MAX], prefix[PATH_MAX], path[PATH_MAX * 2], *slash;
+	unsigned int uid = mapped_root(cfg->uid_map), gid = mapped_root(cfg->gid_map);
+	struct dirent *d;
+	DIR *dir;
+	pid_t pid;
+
+	if (!cfg->upper)
+		return;
+	if (mkdir(cfg->upper, 0755) == 0 && chown(cfg->upper, uid, gid) == -1)
+		err(EXIT_RUNTIME, "chown %s", cfg->upper);
+	/* cfg->work is PARENT/.NAME.work-PID: look for PARENT/.NAME.work-* */
+	snprintf(parent, sizeof(parent), "%s", cfg->work);
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	snprintf(prefix, sizeof(prefix), "%s", slash + 1);
+	*strrchr(prefix, '-') = '\0';
+	if ((dir = opendir(parent))) {
+		while ((d = readdir(dir)))
+			if (!strncmp(d->d_name, prefix, strlen(prefix)) &&
+			    sscanf(d->d_name + strlen(prefix), "-%d", &pid) == 1 &&
+			    !process_alive(pid)) {
+				snprintf(path, sizeof(path), "%s/%s", parent, d->d_name);
+				remove_tree(path);
+			}
+		closedir(dir);
+	}
+	say("mkdir(\"%s\")", cfg->work);
+	if (mkdir(cfg->work, 0700) == -1)
+		err(EXIT_RUNTIME, "create overlay work directory %s", cfg->work);
+	if (chown(cfg->work, uid, gid) == -1)
+		err(EXIT_RUNTIME, "chown %s", cfg->work);
+}
+
+/* The path of FILE in our cgroup: CONTROLLER's hierarchy on v1, the one on v2. */
+static void cgroup_file(char *path, size_t len, const struct config *cfg, const char *controller,
+			const char *file)
+{
+	if (cfg->cgroup_v2)
+		snprintf(path, len, "%s/%s/ctr-%d/%s", CGROUP_ROOT, CGROUP_PARENT, getpid(), file);
+	else
+		snprintf(path, len, "%s/%s/%s/ctr-%d/%s", CGROUP_ROOT, controller, CGROUP_PARENT,
+			 getpid(), file);
+}
+
+/* Write TEXT to FILE in our cgroup, if it exists there (OPTIONAL) or always. */
+static void write_cgroup(const struct config *cfg, const char *controller, const char *file,
+			 const char *text, int optional)
+{
+	char path[PATH_MAX];
+
+	cgroup_file(path, sizeof(path), cfg, controller, file);
+	if (optional && access(path, F_OK) == -1)
+		return;
+	say("write \"%s\" to %s", text, path);
+	if (write_text(path, text) == -1)
+		err(EXIT_RUNTIME, "set %s to %s", path, text);
+}
+
+/*
+ * DOC: cgroup-limits
+ * The same three limits in v2's and v1's words. The CPU limit is CFS
+ * bandwidth control: at most QUOTA microseconds of CPU time in every
+ * PERIOD. Swap is switched off for the cgroup, so going over --memory
+ * means the OOM killer, not a slow crawl through swap.
+ */
+static void setup_limits(const struct config *cfg)
+{
+	char value[64];
+
+	if (cfg->memory) {
+		snprintf(value, sizeof(value), "%lld", cfg->memory_bytes);
+		if (cfg->cgroup_v2) {
+			write_cgroup(cfg, "memory", "memory.max", value, 0);
+			write_cgroup(cfg, "memory", "memory.swap.max", "0", 1);
+		} else {
+			write_cgroup(cfg, "memory", "memory.limit_in_bytes", value, 0);
+			write_cgroup(cfg, "memory", "memory.memsw.limit_in_bytes", value, 1);
+		}
+	}
+	if (cfg->cpus && cfg->cgroup_v2) {
+		snprintf(value, sizeof(value), "%ld %d", cfg->cpu_quota_us, CPU_PERIOD_US);
+		write_cgroup(cfg, "cpu", "cpu.max", value, 0);
+	} else if (cfg->cpus) {
+		snprintf(value, sizeof(value), "%d", CPU_PERIOD_US);
+		write_cgroup(cfg, "cpu", "cpu.cfs_period_us", value, 0);
+		snprintf(value, sizeof(value), "%ld", cfg->cpu_quota_us);
+		write_cgroup(cfg, "cpu", "cpu.cfs_quota_us", value, 0);
+	}
+	if (cfg->pids_limit) {
+		snprintf(value, sizeof(value), "%ld", cfg->pids_max);
+		write_cgroup(cfg, "pids", "pids.max", value, 0);
+	}
+}
+
+/*
+ * DOC: oom
+ * A command killed by the OOM killer just dies of SIGKILL (status 137);
+ * the cgroup's oom_kill counter tells that apart from a kill -9.
+ */
+static int report_oom(const struct config *cfg, int status)
+{
+	char path[PATH_MAX], line[128];
+	long kills = 0;
+	FILE *f;
+
+	if (!cfg->memory || status != 128 + SIGKILL)
+		return status;
+	cgroup_file(path, sizeof(path), cfg, "memory",
+		    cfg->cgroup_v2 ? "memory.events" : "memory.oom_control");
+	if ((f = fopen(path, "r"))) {
+		while (fgets(line, sizeof(line), f))
+			sscanf(line, "oom_kill %ld", &kills);
+		fclose(f);
+	}
+	if (kills > 0)
+		warnx("the command was killed by the OOM killer: it went over --memory %s",
+		      cfg->memory);
+	return status;
+}
+
+/* Everything the parent must do before the child may go on. */
+static void prepare_child(struct config *cfg)
+{
+	write_pid_file(cfg);
+	setup_id_maps(cfg); /* 06-user */
+	setup_cgroup(cfg);  /* 07-cgroup */
+	setup_limits(cfg);  /* 09 */
+	setup_upper(cfg);   /* 09 */
+	setup_veth(cfg); /* 05-net */
+}
+
+/*
+ * Our end stays open until we exit, so the child can also use the pipe to
+ * tell whether we are still alive: it reads end-of-file once we are gone.
+ */
+static void release_child(int sync_fd)
+{
+	say("release the child (write to the sync pipe)");
+	if (write(sync_fd, "1", 1) != 1)
+		err(EXIT_RUNTIME, "write to sync pipe");
+}
+
+/* Wait for the child; its end becomes our exit status. */
+static int wait_child(struct config *cfg)
+{
+	int status;
+
+	while (waitpid(cfg->child, &status, 0) == -1)
+		if (errno != EINTR)
+			err(EXIT_RUNTIME, "waitpid");
+	cfg->child = 0;
+	forward_to = 0;
+	return exit_status(status);
+}
+
+/*
+ * DOC: cleanup
+ * The one place that undoes host state. It runs at every exit of the
+ * parent once the child exists, including err() on a failed setup: the
+ * child is killed and reaped first, then what the parent created goes.
+ */
+static struct config *cleanup_cfg;
+
+static void cleanup(void)
+{
+	struct config *cfg = cleanup_cfg;
+
+	if (cfg->child > 0) {
+		kill(cfg->child, SIGKILL);
+		waitpid(cfg->child, NULL, 0);
+		cfg->child = 0;
+	}
+	if (cfg->pid_file)
+		unlink(cfg->pid_file);
+	if (cfg->veth[0]) {
+		int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+		/* ENODEV: it went already, with the container's namespace. */
+		if (fd == -1 || (delete_link(fd, cfg->veth) == -1 && errno != ENODEV))
+			warn("delete veth %s", cfg->veth);
+		if (fd != -1)
+			close(fd);
+	}
+	if (cfg->cgroup_made)
+		remove_cgroup(cfg);
+	if (cfg->work[0])
+		remove_tree(cfg->work);
+}
+
+int main(int argc, char *argv[])
+{
+	static struct config cfg; /* static: cleanup() runs after main returns */
+
+	parse_args(&cfg, argc, argv);
+	if (cfg.cleanup_only) {
+		remove_stale_cgroups(&cfg); /* 07-cgroup */
+		return EXIT_SUCCESS;
+	}
+	check_rootfs(&cfg); /* 03-mnt */
+	check_layers(&cfg); /* 09 */
+	if (pipe2(cfg.sync_pipe, O_CLOEXEC) == -1)
+		err(EXIT_RUNTIME, "pipe2");
+	cfg.child = spawn_child(&cfg);
+	/* Registered after clone(), so the child does not inherit it. */
+	cleanup_cfg = &cfg;
+	if (atexit(cleanup) != 0)
+		errx(EXIT_RUNTIME, "atexit failed");
+	forward_to = cfg.child;
+	forward_signals();
+	close(cfg.sync_pipe[0]);
+	prepare_child(&cfg);
+	release_child(cfg.sync_pipe[1]);
+	return report_oom(&cfg, wait_child(&cfg)); /* 09 */
+}
