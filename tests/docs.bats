@@ -86,7 +86,7 @@ chapters() {
 # md_files: every Markdown file of the project, relative to the top: the
 # tracked ones, and new ones where chapters, quizzes, decks and tests live.
 md_files() {
-	local git=(git -c safe.directory="$REPO" -C "$REPO")
+	local f git=(git -c safe.directory="$REPO" -C "$REPO")
 	if "${git[@]}" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 		{
 			"${git[@]}" ls-files -- '*.md'
