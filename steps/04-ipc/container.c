@@ -188,12 +188,34 @@ static void setup_hostname(const struct config *cfg)
 		err(EXIT_RUNTIME, "sethostname %s", cfg->hostname);
 }
 
+/* The names of the mount flags in FLAGS, for -v. */
+static const char *mount_flag_names(unsigned long flags)
+{
+	static const struct {
+		unsigned long flag;
+		const char *name;
+	} names[] = {
+		{MS_RDONLY, "MS_RDONLY"}, {MS_NOSUID, "MS_NOSUID"}, {MS_NODEV, "MS_NODEV"},
+		{MS_NOEXEC, "MS_NOEXEC"}, {MS_REMOUNT, "MS_REMOUNT"}, {MS_BIND, "MS_BIND"},
+		{MS_REC, "MS_REC"},       {MS_PRIVATE, "MS_PRIVATE"},
+	};
+	static char buf[128];
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (flags & names[i].flag)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
+				 buf[0] ? "|" : "", names[i].name);
+	return buf[0] ? buf : "0";
+}
+
 /* mount(2), narrated, and fatal on failure. */
 static void do_mount(const char *source, const char *target, const char *fstype,
 		     unsigned long flags, const char *data)
 {
-	say("mount(\"%s\", \"%s\", \"%s\", 0x%lx, \"%s\")", source ? source : "", target,
-	    fstype ? fstype : "", flags, data ? data : "");
+	say("mount(\"%s\", \"%s\", \"%s\", %s, \"%s\")", source ? source : "", target,
+	    fstype ? fstype : "", mount_flag_names(flags), data ? data : "");
 	if (mount(source, target, fstype, flags, data) == -1)
 		err(EXIT_RUNTIME, "mount %s on %s", fstype ? fstype : source, target);
 }
