@@ -68,7 +68,7 @@ for dir in steps/[0-9][0-9]-*/; do
 		;;
 	05-net)
 		say "CLONE_NEWNET: a network stack of its own. Loopback is up, and a veth pair, made with rtnetlink from C, links eth0 inside to a ctrN interface on the host. The host's other interfaces are not visible."
-		show "$bin" --rootfs "$rootfs" -- sh -c 'ip -o -4 addr; ip route'
+		show "$bin" --rootfs "$rootfs" -- sh -c 'ip -o -4 addr | awk "{print \$2, \$4}"; ip route'
 		;;
 	06-user)
 		say "CLONE_NEWUSER: root inside is uid 100000 outside. The parent writes the uid and gid maps; the files of a rootfs owned by host root show up as nobody. The same binary also runs for an ordinary user, without root."
@@ -83,7 +83,7 @@ for dir in steps/[0-9][0-9]-*/; do
 		show "$bin" --rootfs "$rootfs" --uptime 3600 -- sh -c 'cat /proc/uptime; cat /proc/self/timens_offsets'
 		;;
 	09-overlay-cgroup-seccomp)
-		say "The complete runtime: the rootfs becomes the read-only bottom layer of an overlay, --memory, --cpus and --pids-limit go into the cgroup, and the command runs with Docker's fourteen capabilities, no_new_privs, masked /proc paths and a seccomp filter."
+		say "The complete runtime: the rootfs becomes the read-only bottom layer of an overlay, --memory, --cpus and --pids-limit go into the cgroup, and the command runs with Docker's fourteen capabilities, no_new_privs, masked /proc paths and a seccomp filter: the mount at the end is refused."
 		show "$bin" --rootfs "$rootfs" --memory 64M --pids-limit 32 -- sh -c 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; grep " / " /proc/mounts | cut -c1-60; mount -t tmpfs x /mnt'
 		;;
 	*)

@@ -106,6 +106,14 @@ layer() {
 	[ "${#stderr_lines[@]}" -eq 1 ]
 }
 
+@test "overlay: a layer that makes /proc a symlink is refused" {
+	mkdir -p "$SCRATCH/evil"
+	ln -s / "$SCRATCH/evil/proc"
+	run_ctr -125 --layer "$SCRATCH/evil" true
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ $stderr == *"the layers make /proc a symlink"* ]]
+}
+
 # ----------------------------------------------------------------- limits
 
 @test "limits: --memory is set in the cgroup, and going over it is an OOM kill: one line, 137" {
@@ -256,6 +264,18 @@ layer() {
 	exec 7<&-
 	# The fourth is the directory ls itself opened to list.
 	[ "$(echo $output)" = "0 1 2 3" ]
+}
+
+@test "PID 1 holds no more capabilities than the command, and no inherited descriptor" {
+	exec 7</dev/null
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	exec 7<&-
+	local caps fds
+	caps=$(awk '/^CapEff:/ {print $2}' "/proc/$CTR_INIT/status")
+	fds=$(ls "/proc/$CTR_INIT/fd" | sort -n | tr '\n' ' ')
+	stop_ctr
+	[ "$caps" = 00000000a80425fb ]
+	[ "$fds" = "0 1 2 " ]
 }
 
 @test "CVE-2019-5736: the runtime's binary cannot be reached through /proc/1/exe" {

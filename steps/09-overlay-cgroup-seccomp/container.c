@@ -759,13 +759,14 @@ static void setup_dev(void)
 }
 
 /* An O_PATH descriptor for DIR, as a path overlayfs can take: /proc/self/fd/N. */
-static void fd_path(char *buf, size_t len, const char *dir)
+static int fd_path(char *buf, size_t len, const char *dir)
 {
 	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd == -1)
 		err(EXIT_RUNTIME, "open %s", dir);
 	snprintf(buf, len, "/proc/self/fd/%d", fd);
+	return fd;
 }
 
 /*
@@ -791,14 +792,16 @@ static void add_option(char *options, size_t size, const char *a, const char *b,
 
 static void setup_overlay(const struct config *cfg)
 {
+	static const char *const dirs[] = {"proc", "sys", "dev"};
 	char options[4096] = "", lower[64], upper[PATH_MAX + 8], work[PATH_MAX + 8];
-	int i;
+	int i, fds[MAX_LAYERS + 1];
+	struct stat st;
 
 	for (i = cfg->nlayers - 1; i >= 0; i--) {
-		fd_path(lower, sizeof(lower), cfg->layers[i]);
+		fds[i + 1] = fd_path(lower, sizeof(lower), cfg->layers[i]);
 		add_option(options, sizeof(options), options[0] ? ":" : "lowerdir=", lower, "");
 	}
-	fd_path(lower, sizeof(lower), cfg->rootfs);
+	fds[0] = fd_path(lower, sizeof(lower), cfg->rootfs);
 	add_option(options, sizeof(options), options[0] ? ":" : "lowerdir=", lower, "");
 	if (cfg->upper) {
 		snprintf(upper, sizeof(upper), "%s", cfg->upper);
@@ -815,6 +818,18 @@ static void setup_overlay(const struct config *cfg)
 	add_option(options, sizeof(options), ",upperdir=", upper, "");
 	add_option(options, sizeof(options), ",workdir=", work, ",userxattr");
 	do_mount("overlay", cfg->rootfs, "overlay", 0, options);
+	for (i = 0; i <= cfg->nlayers; i++)
+		close(fds[i]);
+	/* A layer or the upper can turn /proc, /sys or /dev into a symlink in
+	 * the merged tree, which check_rootfs() could not see: look again. */
+	for (i = 0; i < 3; i++) {
+		snprintf(upper, sizeof(upper), "%s/%s", cfg->rootfs, dirs[i]);
+		if (lstat(upper, &st) == -1)
+			err(EXIT_RUNTIME, "the merged layers have no /%s", dirs[i]);
+		if (!S_ISDIR(st.st_mode))
+			errx(EXIT_RUNTIME, "the layers make /%s %s", dirs[i],
+			     S_ISLNK(st.st_mode) ? "a symlink" : "something other than a directory");
+	}
 }
 
 /* glibc has no wrapper for pivot_root(2). */
@@ -1029,7 +1044,7 @@ static void close_descriptors(void)
  * DOC: capabilities
  * Docker's default set: what a typical service needs as root, and nothing
  * that reaches past the container (CAP_SYS_ADMIN, CAP_NET_ADMIN,
- * CAP_SYS_PTRACE, CAP_SYS_MODULE, CAP_SYS_TIME and the other twenty-six).
+ * CAP_SYS_PTRACE, CAP_SYS_MODULE, CAP_SYS_TIME and, on Linux 6.x, twenty-two more).
  * The chapter says why each one is kept.
  */
 static const int kept_capabilities[] = {
@@ -1359,6 +1374,8 @@ static int child(void *arg)
 	setup_cgroupns(cfg); /* 07-cgroup */
 	setup_time(cfg);     /* 08-time */
 	mask_paths();        /* 09 */
+	close_descriptors(); /* 09: PID 1 keeps nothing it inherited */
+	drop_capabilities(); /* 09: nor more privilege than the command */
 	return run_init(cfg);
 }
 
