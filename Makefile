@@ -6,6 +6,7 @@
 #   make compare STEP=03  host and container namespaces side by side
 #   make diff STEP=03     what step 03 adds to step 02
 #   make quiz STEP=03     the quiz for a chapter (00: containers in general)
+#   sudo make bench       start-to-exit time of every step beside runc, crun, bwrap
 #   make rootfs           (re)build the default root filesystem in build/rootfs
 #   make rootfs-userns    the same, owned by uid 100000 (steps 06-09)
 #   make clean
@@ -36,7 +37,7 @@ PROBE := tests/probe/probe
 # The step a per-step target works on: STEP=03 or STEP=03-mnt.
 STEP_DIR = $(firstword $(filter $(STEP)%,$(STEPS)))
 
-.PHONY: all rootfs rootfs-userns test tour compare diff quiz clean check-step
+.PHONY: all rootfs rootfs-userns test tour compare diff quiz clean check-step bench
 
 all: $(BINS)
 
@@ -90,6 +91,11 @@ diff:
 
 quiz:
 	quiz/run.sh $(STEP)
+
+# Start-to-exit time of every step and of the runtimes the machine has;
+# BENCH_ARGS=--quick for the short form (tests/bench/run.sh --help).
+bench: all $(ROOTFS)/etc/os-release
+	tests/bench/run.sh $(BENCH_ARGS)
 
 # The workshop self-check: the tests of step STEP against your own binary.
 #   sudo make check-step STEP=03 CONTAINER=$PWD/my/container
