@@ -129,3 +129,21 @@ USERNS_ROOTFS=${USERNS_ROOTFS:-$REPO/build/test-rootfs-userns}
 	[[ $stderr == *"fit in 32 bits"* ]]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 }
+
+@test "user: several containers at once, each in a user namespace of its own" {
+	local i pids=() ns=()
+	for i in 1 2 3; do
+		ctr_cmd --pid-file "$BATS_TEST_TMPDIR/pid.$i" -- sh -c 'sleep 1; id -u'
+		"${CTR_CMD[@]}" >"$BATS_TEST_TMPDIR/out.$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in 1 2 3; do
+		wait_for "[ -s $BATS_TEST_TMPDIR/pid.$i ]" 5
+		ns+=("$(ns_of "$(cat "$BATS_TEST_TMPDIR/pid.$i")" user)")
+	done
+	for i in 0 1 2; do
+		wait "${pids[$i]}"
+		[ "$(cat "$BATS_TEST_TMPDIR/out.$((i + 1))")" = 0 ]
+	done
+	[ "$(printf '%s\n' "${ns[@]}" | sort -u | wc -l)" -eq 3 ]
+}

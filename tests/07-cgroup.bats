@@ -135,3 +135,16 @@ load helpers
 		[ "$output" = "0::/" ]
 	fi
 }
+
+@test "cgroup: a stale cgroup named after our PID (a killed runtime's) is replaced" {
+	# exec keeps the shell's PID, so the runtime finds "its" cgroup made.
+	ctr_cmd -- cat /proc/self/cgroup
+	# The first hierarchy is enough: v1's memory one, or v2's only one.
+	run -0 sh -c 'for d in /sys/fs/cgroup/memory /sys/fs/cgroup; do
+			if [ -e "$d/cgroup.procs" ]; then
+				mkdir -p "$d/containers-from-scratch/ctr-$$"
+				break
+			fi
+		done
+		exec "$@"' sh "${CTR_CMD[@]}"
+}

@@ -1300,6 +1300,10 @@ static void setup_cgroup(struct config *cfg)
 			say("mkdir(\"%s\")", dir);
 			if (mkdir(dir, 0755) == 0)
 				break;
+			/* EEXIST: a runtime killed earlier had our PID; its
+			 * cgroup is stale, since our PID is ours now. */
+			if (errno == EEXIST && tries < 10 && remove_cgroup_dir(dir) == 0)
+				continue;
 			if (errno != ENOENT || tries == 10)
 				err(EXIT_RUNTIME, "create cgroup %s", dir);
 		}
