@@ -3,6 +3,7 @@
 #   make                  build every step
 #   sudo make tour        build, make the root filesystem, walk through every step
 #   sudo make test        the whole test suite
+#   sudo make stress      the long tests: fifty at once, five hundred in a row, fuzz
 #   make compare STEP=03  host and container namespaces side by side
 #   make diff STEP=03     what step 03 adds to step 02
 #   make quiz STEP=03     the quiz for a chapter (00: containers in general)
@@ -37,7 +38,7 @@ PROBE := tests/probe/probe
 # The step a per-step target works on: STEP=03 or STEP=03-mnt.
 STEP_DIR = $(firstword $(filter $(STEP)%,$(STEPS)))
 
-.PHONY: all rootfs rootfs-userns test tour compare diff quiz clean check-step bench
+.PHONY: all rootfs rootfs-userns test stress tour compare diff quiz clean check-step bench
 
 all: $(BINS)
 
@@ -62,6 +63,11 @@ $(TEST_ROOTFS)/bin/probe: $(PROBE) $(ROOTFS)/etc/os-release
 	rm -rf $(TEST_ROOTFS)
 	cp -a $(ROOTFS) $(TEST_ROOTFS)
 	cp $(PROBE) $@
+
+# The long tests, kept out of `make test`: fifty containers at once, five
+# hundred in a row, and a few thousand fuzzed command lines.
+stress: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe
+	tests/stress/run.sh
 
 # The same, owned by the host uid that container root maps to by default
 # (06-user), so that root inside owns its files.

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@
 struct config {
 	char *hostname;
 	char *pid_file;
+	int pid_written; /* parent: the pid file is ours to remove */
 	char **argv;   /* the command and its arguments */
 	int sync_pipe[2]; /* the child waits on [0]; the parent writes [1] */
 	pid_t child;   /* parent: host PID of the container's first process */
@@ -143,15 +145,20 @@ static int exit_status(int status)
 /*
  * The runtime forwards these signals to the container, so that `kill -TERM`
  * of the runtime reaches the command. forward_to is 0 until there is
- * someone to forward to: kill(0, sig) would signal our whole process group.
+ * someone to forward to (kill(0, sig) would signal our whole process
+ * group): until then the signal is kept, and the command gets it the
+ * moment it starts (see exec_command()).
  */
 static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 static volatile pid_t forward_to;
+static volatile sig_atomic_t pending_signal;
 
 static void forward_signal(int sig)
 {
 	if (forward_to > 0)
 		kill(forward_to, sig);
+	else
+		pending_signal = sig;
 }
 
 static void forward_signals(void)
@@ -186,6 +193,9 @@ static void exec_command(const struct config *cfg)
 	 * a shell cannot trap a signal that was ignored when it started. */
 	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
 		signal(forwarded_signals[i], SIG_DFL);
+	/* A signal that came while the container was being made. */
+	if (pending_signal)
+		raise(pending_signal);
 	say("execvp(\"%s\")", cfg->argv[0]);
 	execvp(cfg->argv[0], cfg->argv);
 	if (errno == ENOENT) {
@@ -222,6 +232,9 @@ static int child(void *arg)
 	/* clone() gave us both ends; with the write end open here we would
 	 * never see end-of-file if the parent died. */
 	close(cfg->sync_pipe[1]);
+	/* From here on a signal for the container is kept, not lost: as PID 1
+	 * of a new PID namespace (02-pid) we would get only those we handle. */
+	forward_signals();
 	/* DOC: pdeathsig
 	 * If the runtime dies, even by SIGKILL, the kernel kills us too. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
@@ -288,17 +301,25 @@ static pid_t spawn_child(struct config *cfg)
 	return pid;
 }
 
-static void write_pid_file(const struct config *cfg)
+/*
+ * A regular file, or nothing: not a symlink to follow, not a FIFO to block
+ * on, not a device that cleanup() would later unlink.
+ */
+static void write_pid_file(struct config *cfg)
 {
-	FILE *f;
+	struct stat st;
+	int fd;
 
 	if (!cfg->pid_file)
 		return;
-	f = fopen(cfg->pid_file, "w");
-	if (!f)
+	fd = open(cfg->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		  0644);
+	if (fd == -1)
 		err(EXIT_RUNTIME, "pid file %s", cfg->pid_file);
-	fprintf(f, "%d\n", cfg->child);
-	if (fclose(f) == EOF)
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		errx(EXIT_RUNTIME, "pid file %s is not a regular file", cfg->pid_file);
+	cfg->pid_written = 1;
+	if (dprintf(fd, "%d\n", cfg->child) < 0 || close(fd) == -1)
 		err(EXIT_RUNTIME, "pid file %s", cfg->pid_file);
 }
 
@@ -349,7 +370,7 @@ static void cleanup(void)
 		waitpid(cfg->child, NULL, 0);
 		cfg->child = 0;
 	}
-	if (cfg->pid_file)
+	if (cfg->pid_written)
 		unlink(cfg->pid_file);
 }
 

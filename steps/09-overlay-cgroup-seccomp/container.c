@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
@@ -92,6 +93,7 @@
 struct config {
 	char *hostname;
 	char *pid_file;
+	int pid_written; /* parent: the pid file is ours to remove */
 	char *rootfs;  /* 03-mnt */
 	char *net;     /* 05-net: "veth" or "none" */
 	char *ip;      /* 05-net: --ip ADDR/PREFIX for eth0 */
@@ -110,6 +112,8 @@ struct config {
 	int nlayers;
 	char *upper;          /* 09: --upper DIR, kept after exit; NULL: a tmpfs */
 	char work[PATH_MAX];  /* 09: overlay's work dir beside --upper */
+	int upper_made;       /* 09: we made --upper DIR: remove it if the run fails */
+	int status;           /* 09: the exit status, once known */
 	char *memory;         /* 09: the limits as given, for messages */
 	char *cpus;
 	char *pids_limit;
@@ -227,7 +231,9 @@ static void check_map(const char *option, const char *map)
 	unsigned long inside, outside, count;
 	char end;
 
-	if (sscanf(map, "%lu:%lu:%lu%c", &inside, &outside, &count, &end) != 3)
+	/* Digits and colons only: sscanf alone would take " 0", "+5" or "-1". */
+	if (strlen(map) > 32 || strspn(map, "0123456789:") != strlen(map) ||
+	    sscanf(map, "%lu:%lu:%lu%c", &inside, &outside, &count, &end) != 3)
 		errx(EXIT_RUNTIME, "--%s %s: expected INSIDE:OUTSIDE:COUNT, e.g. %s", option, map,
 		     MAP_DEFAULT);
 	if (inside != 0)
@@ -308,16 +314,16 @@ static void parse_limits(struct config *cfg)
 		errx(EXIT_RUNTIME, "--memory, --cpus and --pids-limit need root: cgroups are made "
 				   "on the host");
 	if (cfg->memory) {
+		int shift = 0;
+
 		errno = 0;
 		cfg->memory_bytes = strtoll(cfg->memory, &end, 10);
-		if (end != cfg->memory && strchr("kK", *end) && *end)
-			cfg->memory_bytes <<= 10, end++;
-		else if (end != cfg->memory && strchr("mM", *end) && *end)
-			cfg->memory_bytes <<= 20, end++;
-		else if (end != cfg->memory && strchr("gG", *end) && *end)
-			cfg->memory_bytes <<= 30, end++;
-		if (errno || end == cfg->memory || *end || cfg->memory_bytes < (4LL << 20) ||
-		    cfg->memory_bytes > (1LL << 40))
+		if (end != cfg->memory && *end && strchr("kKmMgG", *end))
+			shift = strchr("kK", *end) ? 10 : strchr("mM", *end) ? 20 : 30, end++;
+		/* Compare before shifting, which could overflow. */
+		if (errno || end == cfg->memory || *end || !isdigit((unsigned char)cfg->memory[0]) ||
+		    cfg->memory_bytes > (1LL << 40) >> shift ||
+		    (cfg->memory_bytes <<= shift) < (4LL << 20))
 			errx(EXIT_RUNTIME, "--memory %s: expected a size from 4M to 1024G, e.g. 64M",
 			     cfg->memory);
 	}
@@ -445,6 +451,8 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		errx(EXIT_RUNTIME, "hostname '%s' is longer than %d bytes", cfg->hostname,
 		     HOST_NAME_MAX);
 	cfg->cgroup_v2 = detect_cgroup_v2();
+	if (cfg->cleanup_only && optind < argc)
+		errx(EXIT_RUNTIME, "--cleanup takes no command");
 	if (cfg->cleanup_only)
 		return;
 	if (!cfg->rootfs)
@@ -467,15 +475,20 @@ static int exit_status(int status)
 /*
  * The runtime forwards these signals to the container, so that `kill -TERM`
  * of the runtime reaches the command. forward_to is 0 until there is
- * someone to forward to: kill(0, sig) would signal our whole process group.
+ * someone to forward to (kill(0, sig) would signal our whole process
+ * group): until then the signal is kept, and the command gets it the
+ * moment it starts (see exec_command()).
  */
 static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 static volatile pid_t forward_to;
+static volatile sig_atomic_t pending_signal;
 
 static void forward_signal(int sig)
 {
 	if (forward_to > 0)
 		kill(forward_to, sig);
+	else
+		pending_signal = sig;
 }
 
 static void forward_signals(void)
@@ -817,7 +830,14 @@ static void setup_overlay(const struct config *cfg)
 	 * (opaque directories, redirects) in user.overlay.* xattrs. */
 	add_option(options, sizeof(options), ",upperdir=", upper, "");
 	add_option(options, sizeof(options), ",workdir=", work, ",userxattr");
-	do_mount("overlay", cfg->rootfs, "overlay", 0, options);
+	if (!cfg->upper) {
+		do_mount("overlay", cfg->rootfs, "overlay", 0, options);
+	} else {
+		/* Here a refusal is most likely about the user's --upper DIR. */
+		say("mount(\"overlay\", \"%s\", \"overlay\", 0, \"%s\")", cfg->rootfs, options);
+		if (mount("overlay", cfg->rootfs, "overlay", 0, options) == -1)
+			err(EXIT_RUNTIME, "mount overlay with --upper %s", cfg->upper);
+	}
 	for (i = 0; i <= cfg->nlayers; i++)
 		close(fds[i]);
 	/* A layer or the upper can turn /proc, /sys or /dev into a symlink in
@@ -1186,6 +1206,15 @@ static void install_seccomp(void)
  */
 static void harden_command(void)
 {
+	struct stat st;
+	int fd;
+
+	/* An open directory of the host is a way out of any root: refuse one
+	 * given to us as standard input, output or error. */
+	for (fd = 0; fd <= 2; fd++)
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+			errx(EXIT_RUNTIME, "descriptor %d is a directory: it would lead out of the "
+					   "container", fd);
 	close_descriptors();
 	drop_capabilities();
 	say("prctl(PR_SET_NO_NEW_PRIVS, 1)");
@@ -1203,6 +1232,9 @@ static void exec_command(const struct config *cfg)
 	 * a shell cannot trap a signal that was ignored when it started. */
 	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
 		signal(forwarded_signals[i], SIG_DFL);
+	/* A signal that came while the container was being made. */
+	if (pending_signal)
+		raise(pending_signal);
 	say("execvp(\"%s\")", cfg->argv[0]);
 	execvp(cfg->argv[0], cfg->argv);
 	if (errno == ENOENT) {
@@ -1247,7 +1279,6 @@ static int run_init(const struct config *cfg)
 	pid_t pid;
 	int status;
 
-	forward_signals();
 	/* Block signals until forward_to names the command, so none is lost. */
 	sigfillset(&all);
 	if (sigprocmask(SIG_BLOCK, &all, &old) == -1)
@@ -1361,6 +1392,9 @@ static int child(void *arg)
 	/* clone() gave us both ends; with the write end open here we would
 	 * never see end-of-file if the parent died. */
 	close(cfg->sync_pipe[1]);
+	/* From here on a signal for the container is kept, not lost: as PID 1
+	 * of a new PID namespace (02-pid) we would get only those we handle. */
+	forward_signals();
 	/* DOC: pdeathsig
 	 * If the runtime dies, even by SIGKILL, the kernel kills us too. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
@@ -1483,6 +1517,42 @@ static void check_rootfs(const struct config *cfg)
 	}
 }
 
+/* Whether the directory PATH (which may not exist yet) lies in or at DIR. */
+static int inside(const char *path, const char *dir)
+{
+	char p[PATH_MAX], d[PATH_MAX], copy[PATH_MAX];
+	size_t n;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	if (!realpath(path, p) && (!realpath(dirname(copy), p) || strlen(p) + 2 > sizeof(p)))
+		return 0;
+	if (!realpath(dir, d))
+		return 0;
+	n = strlen(d);
+	return !strncmp(p, d, n) && (p[n] == '/' || p[n] == '\0' || n == 1);
+}
+
+/* No layer twice, and the upper layer not in or at a lower one: the
+ * rootfs and the layers are never written. */
+static void check_overlap(const struct config *cfg)
+{
+	int i, j;
+
+	for (i = 0; i < cfg->nlayers; i++)
+		for (j = i + 1; j < cfg->nlayers; j++)
+			if (inside(cfg->layers[i], cfg->layers[j]) && inside(cfg->layers[j], cfg->layers[i]))
+				errx(EXIT_RUNTIME, "--layer %s given twice", cfg->layers[i]);
+	if (!cfg->upper)
+		return;
+	if (inside(cfg->upper, cfg->rootfs))
+		errx(EXIT_RUNTIME, "--upper %s is inside the rootfs, which is never written",
+		     cfg->upper);
+	for (i = 0; i < cfg->nlayers; i++)
+		if (inside(cfg->upper, cfg->layers[i]))
+			errx(EXIT_RUNTIME, "--upper %s is inside --layer %s", cfg->upper,
+			     cfg->layers[i]);
+}
+
 /*
  * DOC: check-layers
  * Layers must be directories. overlayfs takes its options as one string in
@@ -1505,6 +1575,7 @@ static void check_layers(struct config *cfg)
 		     cfg->upper);
 	if (cfg->upper && stat(cfg->upper, &st) == 0 && !S_ISDIR(st.st_mode))
 		errx(EXIT_RUNTIME, "--upper %s is not a directory", cfg->upper);
+	check_overlap(cfg);
 	if (cfg->upper) {
 		char copy[PATH_MAX], copy2[PATH_MAX];
 
@@ -1517,17 +1588,25 @@ static void check_layers(struct config *cfg)
 	}
 }
 
-static void write_pid_file(const struct config *cfg)
+/*
+ * A regular file, or nothing: not a symlink to follow, not a FIFO to block
+ * on, not a device that cleanup() would later unlink.
+ */
+static void write_pid_file(struct config *cfg)
 {
-	FILE *f;
+	struct stat st;
+	int fd;
 
 	if (!cfg->pid_file)
 		return;
-	f = fopen(cfg->pid_file, "w");
-	if (!f)
+	fd = open(cfg->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		  0644);
+	if (fd == -1)
 		err(EXIT_RUNTIME, "pid file %s", cfg->pid_file);
-	fprintf(f, "%d\n", cfg->child);
-	if (fclose(f) == EOF)
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		errx(EXIT_RUNTIME, "pid file %s is not a regular file", cfg->pid_file);
+	cfg->pid_written = 1;
+	if (dprintf(fd, "%d\n", cfg->child) < 0 || close(fd) == -1)
 		err(EXIT_RUNTIME, "pid file %s", cfg->pid_file);
 }
 
@@ -1866,7 +1945,9 @@ static void setup_upper(struct config *cfg)
 
 	if (!cfg->upper)
 		return;
-	if (mkdir(cfg->upper, 0755) == 0 && chown(cfg->upper, uid, gid) == -1)
+	if (mkdir(cfg->upper, 0755) == 0)
+		cfg->upper_made = 1;
+	if (cfg->upper_made && chown(cfg->upper, uid, gid) == -1)
 		err(EXIT_RUNTIME, "chown %s", cfg->upper);
 	/* cfg->work is PARENT/.NAME.work-PID: look for PARENT/.NAME.work-* */
 	snprintf(parent, sizeof(parent), "%s", cfg->work);
@@ -2030,7 +2111,7 @@ static void cleanup(void)
 		waitpid(cfg->child, NULL, 0);
 		cfg->child = 0;
 	}
-	if (cfg->pid_file)
+	if (cfg->pid_written)
 		unlink(cfg->pid_file);
 	if (cfg->veth[0]) {
 		int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -2045,12 +2126,15 @@ static void cleanup(void)
 		remove_cgroup(cfg);
 	if (cfg->work[0])
 		remove_tree(cfg->work);
+	if (cfg->upper_made && cfg->status == EXIT_RUNTIME)
+		rmdir(cfg->upper); /* only if still empty */
 }
 
 int main(int argc, char *argv[])
 {
 	static struct config cfg; /* static: cleanup() runs after main returns */
 
+	cfg.status = EXIT_RUNTIME; /* 09: until the container has run */
 	parse_args(&cfg, argc, argv);
 	if (cfg.cleanup_only) {
 		remove_stale_cgroups(&cfg); /* 07-cgroup */
@@ -2070,5 +2154,6 @@ int main(int argc, char *argv[])
 	close(cfg.sync_pipe[0]);
 	prepare_child(&cfg);
 	release_child(cfg.sync_pipe[1]);
-	return report_oom(&cfg, wait_child(&cfg)); /* 09 */
+	cfg.status = report_oom(&cfg, wait_child(&cfg)); /* 09 */
+	return cfg.status;
 }
