@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
@@ -262,7 +263,9 @@ static void parse_uptime(struct config *cfg, const char *text)
 		return;
 	errno = 0;
 	cfg->uptime = strtol(text, &end, 10);
-	if (errno || *end || end == text || cfg->uptime < 0 || cfg->uptime > 315360000)
+	/* strtol alone would also take " 5" and "+5". */
+	if (errno || *end || end == text || !isdigit((unsigned char)text[0]) ||
+	    cfg->uptime < 0 || cfg->uptime > 315360000)
 		errx(EXIT_RUNTIME, "--uptime %s: expected whole seconds from 0 to 315360000", text);
 }
 

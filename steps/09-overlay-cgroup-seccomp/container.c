@@ -296,7 +296,9 @@ static void parse_uptime(struct config *cfg, const char *text)
 		return;
 	errno = 0;
 	cfg->uptime = strtol(text, &end, 10);
-	if (errno || *end || end == text || cfg->uptime < 0 || cfg->uptime > 315360000)
+	/* strtol alone would also take " 5" and "+5". */
+	if (errno || *end || end == text || !isdigit((unsigned char)text[0]) ||
+	    cfg->uptime < 0 || cfg->uptime > 315360000)
 		errx(EXIT_RUNTIME, "--uptime %s: expected whole seconds from 0 to 315360000", text);
 }
 
@@ -330,7 +332,9 @@ static void parse_limits(struct config *cfg)
 	if (cfg->cpus) {
 		errno = 0;
 		cpus = strtod(cfg->cpus, &end);
-		if (errno || end == cfg->cpus || *end || !(cpus >= 0.01 && cpus <= 1024))
+		/* Plain decimals: strtod would also take "0x1", "inf" or " 1". */
+		if (errno || end == cfg->cpus || *end || strspn(cfg->cpus, "0123456789.") != strlen(cfg->cpus) ||
+		    !(cpus >= 0.01 && cpus <= 1024))
 			errx(EXIT_RUNTIME, "--cpus %s: expected a number of CPUs from 0.01 to 1024",
 			     cfg->cpus);
 		cfg->cpu_quota_us = (long)(cpus * CPU_PERIOD_US + 0.5);
@@ -338,7 +342,8 @@ static void parse_limits(struct config *cfg)
 	if (cfg->pids_limit) {
 		errno = 0;
 		cfg->pids_max = strtol(cfg->pids_limit, &end, 10);
-		if (errno || end == cfg->pids_limit || *end || cfg->pids_max < 2 ||
+		if (errno || end == cfg->pids_limit || *end || !isdigit((unsigned char)cfg->pids_limit[0]) ||
+		    cfg->pids_max < 2 ||
 		    cfg->pids_max > 4194304)
 			errx(EXIT_RUNTIME, "--pids-limit %s: expected a number from 2 (our init and "
 					   "the command) to 4194304", cfg->pids_limit);
