@@ -14,174 +14,180 @@
 #
 # The host reads the results from the run directory, not from the console.
 
-set -u
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export HOME=/root LANG=C.UTF-8 TERM=dumb
-umask 022
+# All of it is one function, read whole before it runs: the file is on the
+# host and may be edited while a VM runs it.
+main() {
+	set -u
+	export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	export HOME=/root TERM=dumb
+	umask 022
 
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=/run/vm
+	REPO=$(cd "$(dirname "$0")/../.." && pwd)
+	OUT=/run/vm
 
-# say MESSAGE: on the console, with the seconds since boot.
-say() {
-	local up _
-	read -r up _ </proc/uptime 2>/dev/null
-	echo "vm [${up:-?}]: $*"
-}
+	# say MESSAGE: on the console, with the seconds since boot.
+	say() {
+		local up _
+		read -r up _ </proc/uptime 2>/dev/null
+		echo "vm [${up:-?}]: $*"
+	}
 
-poweroff_now() {
-	sync
-	[ -d "$OUT" ] && umount "$OUT" 2>/dev/null
-	echo o >/proc/sysrq-trigger
-	sleep 60
-}
+	poweroff_now() {
+		sync
+		[ -d "$OUT" ] && umount "$OUT" 2>/dev/null
+		echo o >/proc/sysrq-trigger
+		sleep 60
+	}
 
-# die MESSAGE: report, power off. The host sees no "done" file and fails.
-die() {
-	say "FATAL: $*"
-	[ -w "$OUT" ] && echo "$*" >>"$OUT/fatal"
+	# die MESSAGE: report, power off. The host sees no "done" file and fails.
+	die() {
+		say "FATAL: $*"
+		[ -w "$OUT" ] && echo "$*" >>"$OUT/fatal"
+		poweroff_now
+		exit 1
+	}
+
+	# ---- 1. the file systems of a booted system -------------------------------
+
+	mount -t proc proc /proc || die "cannot mount /proc"
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev
+	ln -sf /proc/self/fd /dev/fd
+	ln -sf /proc/self/fd/0 /dev/stdin
+	ln -sf /proc/self/fd/1 /dev/stdout
+	ln -sf /proc/self/fd/2 /dev/stderr
+	mkdir -p /dev/pts /dev/shm
+	mount -t devpts -o mode=620,ptmxmode=666 devpts /dev/pts
+	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+	mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
+	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /var/tmp
+	mkdir -p "$OUT"
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none vmrun "$OUT" ||
+		die "cannot mount the run directory (9p tag vmrun)"
+	echo "boot $(cut -d' ' -f1 /proc/uptime)" >"$OUT/times"
+	hostname cgroup2-vm
+	ip link set lo up
+	# `ip netns add` makes /run/netns a mount the first time it runs. Do that now,
+	# as on a host where it has run before, or the first test that adds a
+	# network namespace would see a new mount in its leftover sweep.
+	ip netns add cgroup2-vm-boot && ip netns delete cgroup2-vm-boot
+
+	say "stage 2 started"
+
+	# The host wrote the job: the bats groups and the environment to pass on.
+	[ -f "$OUT/job" ] || die "no job file in the run directory"
+	# shellcheck source=/dev/null
+	. "$OUT/job"
+
+	# The kernel's modules are on the host tree (build/vm/kernel); put them where
+	# modprobe looks, and let the kernel load what it needs on demand (veth for
+	# `ip link add`, overlay for a mount) with BusyBox's modprobe, whatever the
+	# host has installed.
+	KVER=$(uname -r)
+	if [ -d "$VM_MODULES/$KVER" ]; then
+		mkdir -p "/lib/modules/$KVER" /run/vm-bin
+		mount --bind -o ro "$VM_MODULES/$KVER" "/lib/modules/$KVER"
+		ln -s /bin/busybox /run/vm-bin/modprobe
+		echo /run/vm-bin/modprobe >/proc/sys/kernel/modprobe
+		for m in veth overlay dummy loop; do
+			/run/vm-bin/modprobe "$m" 2>/dev/null || say "note: could not load module $m"
+		done
+	else
+		say "note: no modules for $KVER in $VM_MODULES"
+	fi
+
+	say "modules loaded"
+
+	# ---- cgroup v2, and only v2 -----------------------------------------------
+
+	CG=/sys/fs/cgroup
+	mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 "$CG" ||
+		mount -t cgroup2 cgroup2 "$CG" || die "cannot mount cgroup2 on $CG"
+	{
+		echo "kernel: $(uname -r), command line: $(cat /proc/cmdline)"
+		echo "cgroup mounts:"
+		awk '$3 ~ /^cgroup/ {print "  " $2, $3, $4}' /proc/mounts
+		echo "$CG is: $(stat -f -c %T "$CG")"
+		echo "$CG/cgroup.controllers: $(cat "$CG/cgroup.controllers" 2>/dev/null)"
+	} | tee "$OUT/cgroup-check" | sed 's/^/vm: /'
+	v1=$(awk '$3 == "cgroup" {print $2}' /proc/mounts)
+	[ -z "$v1" ] || die "cgroup v1 hierarchies are mounted: $v1"
+	[ "$(stat -f -c %T "$CG")" = cgroup2fs ] || die "$CG is not cgroup2"
+	[ -f "$CG/cgroup.controllers" ] || die "$CG/cgroup.controllers is missing"
+	for d in memory cpu cpuacct cpuset pids blkio io devices freezer systemd unified; do
+		[ ! -d "$CG/$d" ] || die "$CG/$d exists: that is a cgroup v1 layout"
+	done
+
+	# Every controller the kernel offers, in the root and in a slice, as systemd
+	# enables them; the tests then run in a leaf cgroup below that slice, as a
+	# command started from a login shell or a CI service does on a systemd host
+	# (VM_CGROUP=/ runs them in the root cgroup instead).
+	enable_all() {
+		local c
+		for c in $(cat "$1/cgroup.controllers"); do
+			echo "+$c" >"$1/cgroup.subtree_control" || say "note: cannot enable $c in $1"
+		done
+	}
+	enable_all "$CG"
+	LEAF=$CG
+	if [ "${VM_CGROUP:-}" != / ]; then
+		leaf=${VM_CGROUP:-/system.slice/cgroup2-tests.service}
+		mkdir -p "$CG$leaf" || die "cannot create the cgroup $leaf"
+		d=$CG
+		IFS=/ read -ra parts <<<"${leaf#/}"
+		for p in "${parts[@]:0:${#parts[@]}-1}"; do
+			d=$d/$p
+			enable_all "$d"
+		done
+		LEAF=$CG$leaf
+	fi
+	echo "$CG/cgroup.subtree_control: $(cat "$CG/cgroup.subtree_control")" |
+		tee -a "$OUT/cgroup-check" | sed 's/^/vm: /'
+	echo "tests run in the cgroup: ${LEAF#"$CG"}" | tee -a "$OUT/cgroup-check" | sed 's/^/vm: /'
+	for c in memory cpu pids; do
+		grep -qw "$c" "$CG/cgroup.subtree_control" || die "the $c controller is not available"
+	done
+	grep -qw io "$CG/cgroup.subtree_control" || say "note: no io controller"
+
+	# ---- 2. the repository, on a real writable file system ---------------------
+
+	# The overlay root would do for most tests, but an overlay cannot be the upper
+	# layer of another overlay, and the tests make their own mounts in build/:
+	# give the repository a tmpfs of its own, at the same path as on the host.
+	# build/vm (the kernel) stays behind.
+	say "copying $REPO into a tmpfs"
+	mode=$(stat -c %a "$REPO") owner=$(stat -c %u:%g "$REPO")
+	mount -t tmpfs -o "mode=$mode" tmpfs "$REPO" || die "cannot mount a tmpfs on $REPO"
+	chown "$owner" "$REPO"
+	tar -C "$REPO" -xpf "$OUT/repo.tar" || die "cannot unpack the repository"
+	rm -f "$OUT/repo.tar"
+	cd "$REPO" || die "cannot enter $REPO"
+	say "repository ready"
+
+	# ---- 3. the bats groups ---------------------------------------------------
+
+	for v in "${VM_ENV[@]}"; do
+		export "$v"
+	done
+
+	echo "tests $(cut -d' ' -f1 /proc/uptime)" >>"$OUT/times"
+	for ((i = 0; i < ${#VM_GROUP_STEP[@]}; i++)); do
+		step=${VM_GROUP_STEP[$i]}
+		eval "args=(\"\${VM_GROUP_ARGS_$i[@]}\")"
+		say "== group $i${step:+ (STEP=$step)}: bats --tap ${args[*]}"
+		(
+			echo "$BASHPID" >"$LEAF/cgroup.procs" || exit 125
+			if [ -n "$step" ]; then export STEP=$step; fi
+			exec bats --tap "${args[@]}"
+		) </dev/null 2>&1 | tee "$OUT/tap.$i"
+		echo "${PIPESTATUS[0]}" >"$OUT/status.$i"
+	done
+
+	echo "end $(cut -d' ' -f1 /proc/uptime)" >>"$OUT/times"
+	echo ok >"$OUT/done"
+	say "all groups ran; powering off"
 	poweroff_now
-	exit 1
 }
 
-# ---- 1. the file systems of a booted system -------------------------------
-
-mount -t proc proc /proc || die "cannot mount /proc"
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-ln -sf /proc/self/fd /dev/fd
-ln -sf /proc/self/fd/0 /dev/stdin
-ln -sf /proc/self/fd/1 /dev/stdout
-ln -sf /proc/self/fd/2 /dev/stderr
-mkdir -p /dev/pts /dev/shm
-mount -t devpts -o mode=620,ptmxmode=666 devpts /dev/pts
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
-mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /var/tmp
-mkdir -p "$OUT"
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none vmrun "$OUT" ||
-	die "cannot mount the run directory (9p tag vmrun)"
-echo "boot $(cut -d' ' -f1 /proc/uptime)" >"$OUT/times"
-hostname cgroup2-vm
-ip link set lo up
-
-say "stage 2 started"
-
-# The host wrote the job: the bats groups and the environment to pass on.
-[ -f "$OUT/job" ] || die "no job file in the run directory"
-# shellcheck source=/dev/null
-. "$OUT/job"
-
-# The kernel's modules are on the host tree (build/vm/kernel); put them where
-# modprobe looks, and let the kernel load what it needs on demand (veth for
-# `ip link add`, overlay for a mount) with BusyBox's modprobe, whatever the
-# host has installed.
-KVER=$(uname -r)
-if [ -d "$VM_MODULES/$KVER" ]; then
-	mkdir -p "/lib/modules/$KVER" /run/vm-bin
-	mount --bind -o ro "$VM_MODULES/$KVER" "/lib/modules/$KVER"
-	ln -s /bin/busybox /run/vm-bin/modprobe
-	echo /run/vm-bin/modprobe >/proc/sys/kernel/modprobe
-	for m in veth overlay dummy loop; do
-		/run/vm-bin/modprobe "$m" 2>/dev/null || say "note: could not load module $m"
-	done
-else
-	say "note: no modules for $KVER in $VM_MODULES"
-fi
-
-say "modules loaded"
-
-# ---- cgroup v2, and only v2 -----------------------------------------------
-
-CG=/sys/fs/cgroup
-mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 "$CG" ||
-	mount -t cgroup2 cgroup2 "$CG" || die "cannot mount cgroup2 on $CG"
-{
-	echo "kernel: $(uname -r), command line: $(cat /proc/cmdline)"
-	echo "cgroup mounts:"
-	awk '$3 ~ /^cgroup/ {print "  " $2, $3, $4}' /proc/mounts
-	echo "$CG is: $(stat -f -c %T "$CG")"
-	echo "$CG/cgroup.controllers: $(cat "$CG/cgroup.controllers" 2>/dev/null)"
-} | tee "$OUT/cgroup-check" | sed 's/^/vm: /'
-v1=$(awk '$3 == "cgroup" {print $2}' /proc/mounts)
-[ -z "$v1" ] || die "cgroup v1 hierarchies are mounted: $v1"
-[ "$(stat -f -c %T "$CG")" = cgroup2fs ] || die "$CG is not cgroup2"
-[ -f "$CG/cgroup.controllers" ] || die "$CG/cgroup.controllers is missing"
-for d in memory cpu cpuacct cpuset pids blkio io devices freezer systemd unified; do
-	[ ! -d "$CG/$d" ] || die "$CG/$d exists: that is a cgroup v1 layout"
-done
-
-# Every controller the kernel offers, in the root and in a slice, as systemd
-# enables them; the tests then run in a leaf cgroup below that slice, as a
-# command started from a login shell or a CI service does on a systemd host
-# (VM_CGROUP=/ runs them in the root cgroup instead).
-enable_all() {
-	local c
-	for c in $(cat "$1/cgroup.controllers"); do
-		echo "+$c" >"$1/cgroup.subtree_control" || say "note: cannot enable $c in $1"
-	done
-}
-enable_all "$CG"
-LEAF=$CG
-if [ "${VM_CGROUP:-}" != / ]; then
-	leaf=${VM_CGROUP:-/system.slice/cgroup2-tests.service}
-	mkdir -p "$CG$leaf" || die "cannot create the cgroup $leaf"
-	d=$CG
-	IFS=/ read -ra parts <<<"${leaf#/}"
-	for p in "${parts[@]:0:${#parts[@]}-1}"; do
-		d=$d/$p
-		enable_all "$d"
-	done
-	LEAF=$CG$leaf
-fi
-echo "$CG/cgroup.subtree_control: $(cat "$CG/cgroup.subtree_control")" |
-	tee -a "$OUT/cgroup-check" | sed 's/^/vm: /'
-echo "tests run in the cgroup: ${LEAF#"$CG"}" | tee -a "$OUT/cgroup-check" | sed 's/^/vm: /'
-for c in memory cpu pids; do
-	grep -qw "$c" "$CG/cgroup.subtree_control" || die "the $c controller is not available"
-done
-grep -qw io "$CG/cgroup.subtree_control" || say "note: no io controller"
-
-# ---- 2. the repository, on a real writable file system ---------------------
-
-# The overlay root would do for most tests, but an overlay cannot be the upper
-# layer of another overlay, and the tests make their own mounts in build/:
-# give the repository a tmpfs of its own, at the same path as on the host.
-# build/vm (the kernel) stays behind.
-say "copying $REPO into a tmpfs"
-mode=$(stat -c %a "$REPO") owner=$(stat -c %u:%g "$REPO")
-mkdir -p /run/vm-src
-mount --bind "$REPO" /run/vm-src
-mount -t tmpfs -o "mode=$mode" tmpfs "$REPO" || die "cannot mount a tmpfs on $REPO"
-chown "$owner" "$REPO"
-tar -C /run/vm-src --exclude=./build/vm -cf - . | tar -C "$REPO" -xpf - ||
-	die "cannot copy the repository"
-umount /run/vm-src
-rmdir /run/vm-src
-cd "$REPO" || die "cannot enter $REPO"
-say "repository ready"
-
-# ---- 3. the bats groups ---------------------------------------------------
-
-for v in "${VM_ENV[@]}"; do
-	export "$v"
-done
-
-echo "tests $(cut -d' ' -f1 /proc/uptime)" >>"$OUT/times"
-for ((i = 0; i < ${#VM_GROUP_STEP[@]}; i++)); do
-	step=${VM_GROUP_STEP[$i]}
-	eval "args=(\"\${VM_GROUP_ARGS_$i[@]}\")"
-	say "== group $i${step:+ (STEP=$step)}: bats --tap ${args[*]}"
-	(
-		echo "$BASHPID" >"$LEAF/cgroup.procs" || exit 125
-		if [ -n "$step" ]; then export STEP=$step; fi
-		exec bats --tap "${args[@]}"
-	) </dev/null 2>&1 | tee "$OUT/tap.$i"
-	echo "${PIPESTATUS[0]}" >"$OUT/status.$i"
-done
-
-echo "end $(cut -d' ' -f1 /proc/uptime)" >>"$OUT/times"
-echo ok >"$OUT/done"
-say "all groups ran; powering off"
-poweroff_now
+main "$@"

@@ -15,7 +15,8 @@
 # bats options that follow it (a group with no file runs tests/NN-*.bats).
 # Options of this script, before or between groups:
 #   --accel auto|kvm|tcg   default auto: KVM if it works here, else TCG
-#   --timeout SECONDS      for the whole VM run; default 1800
+#   --timeout SECONDS      for the whole VM run; default 300 plus 60 per test
+#                          (20 with KVM)
 #   --cgroup PATH          the cgroup the tests run in inside the VM; default
 #                          /system.slice/cgroup2-tests.service, / for the root
 # Environment: VM_ACCEL, VM_TIMEOUT, VM_CGROUP, VM_MEMORY (MiB, default 2048),
@@ -43,12 +44,11 @@ for v in ${VM_PASS_ENV:-}; do
 	[ -n "${!v+set}" ] && pass_env+=("$v=${!v}")
 done
 
-cd "$(dirname "$0")/../.." || exit 1
-REPO=$(pwd)
+REPO=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
 VM=$REPO/build/vm
 
 accel=${VM_ACCEL:-auto}
-timeout_s=${VM_TIMEOUT:-1800}
+timeout_s=${VM_TIMEOUT:-}
 cgroup=${VM_CGROUP:-}
 memory=${VM_MEMORY:-2048}
 cpus=${VM_CPUS:-2}
@@ -68,8 +68,15 @@ new_group() {
 	eval "group_args_$cur=()"
 }
 add_arg() {
+	local a=$1
 	[ "$cur" -ge 0 ] || new_group ""
-	eval "group_args_$cur+=(\"\$1\")"
+	# A test file named from the caller's directory; inside the VM, bats runs
+	# in the repository (at the same path as here).
+	if [[ $a == *.bats && -f $a ]]; then
+		a=$(readlink -f "$a")
+		a=${a#"$REPO"/}
+	fi
+	eval "group_args_$cur+=(\"\$a\")"
 }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -85,7 +92,10 @@ while [ $# -gt 0 ]; do
 		new_group "${2:0:2}"
 		shift
 		;;
-	--step=*) new_group "${1:7:2}" ;;
+	--step=*)
+		[[ ${1#*=} =~ ^[0-9][0-9] ]] || { echo "run.sh: --step needs a step number, e.g. 07" >&2; exit 2; }
+		new_group "${1:7:2}"
+		;;
 	*) add_arg "$1" ;;
 	esac
 	shift
@@ -94,6 +104,7 @@ if [ "$ngroups" -eq 0 ]; then
 	new_group 07
 	new_group 09
 fi
+cd "$REPO" || exit 1
 # A group without a .bats file runs its step's own file, if there is one.
 groups=()
 for ((i = 0; i < ngroups; i++)); do
@@ -110,7 +121,7 @@ for ((i = 0; i < ngroups; i++)); do
 		fi
 		files=(tests/"$step"-*.bats)
 		if [ ! -e "${files[0]}" ]; then
-			missing+=("tests/$step-*.bats (step $step has no test file yet)")
+			missing+=("SKIP  $step  tests/$step-*.bats: no such file (step $step has no tests yet)")
 			continue
 		fi
 		eval "group_args_$i+=(\"\${files[@]}\")"
@@ -152,8 +163,12 @@ for c in dpkg-deb apt-get flock timeout; do
 done
 
 mkdir -p "$VM"
+# One run at a time: they share build/vm.
 exec 9>"$VM/lock"
-flock 9 || exit 1
+if ! flock -n 9; then
+	echo "run.sh: another run is using $VM; waiting for it" >&2
+	flock 9 || exit 1
+fi
 
 # apt_fetch PACKAGE DIR: download PACKAGE's .deb and unpack it into DIR.
 apt_fetch() {
@@ -250,24 +265,80 @@ fi
 
 # ---- the accelerator -------------------------------------------------------
 
-kvm_works() {
-	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
-	echo quit | timeout 30 qemu-system-x86_64 -accel kvm -cpu host -M pc -nodefaults \
-		-display none -monitor stdio -S >/dev/null 2>&1
+RUN=$VM/run
+rm -rf "$RUN"
+mkdir -p "$RUN"
+
+# qemu_cmd ACCEL-OPTIONS... -- KERNEL-ARGS...: set QEMU to the command that
+# boots the kernel and the initramfs with the host's root shared read-only
+# (9p tag hostroot) and the run directory writable (tag vmrun); no network
+# card, the console on stdout.
+qemu_cmd() {
+	local opts=()
+	while [ "$1" != -- ]; do opts+=("$1"); shift; done
+	shift
+	QEMU=(qemu-system-x86_64 -M pc "${opts[@]}" -smp "$cpus" -m "$memory"
+		-nodefaults -display none -monitor none -serial stdio -nic none -no-reboot
+		-kernel "$VM/kernel/vmlinuz" -initrd "$VM/initrd.img"
+		-append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all mitigations=off tsc=reliable init_on_alloc=0 $*"
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+		-virtfs "local,path=$RUN,mount_tag=vmrun,security_model=none")
 }
-if [ "$accel" = auto ]; then
-	if kvm_works; then accel=kvm; else accel=tcg; fi
+
+# kvm_cpu: the first CPU model with which KVM boots the kernel here, if any.
+# /dev/kvm can be there and still fail: some nested hypervisors refuse an MSR
+# that `-cpu host` sets (IA32_ARCH_CAPABILITIES), or hang the guest as its
+# kernel starts; so the probe boots the kernel for real, to the first line
+# of /init, and gives up after 10 s (with KVM that takes a second or two).
+kvm_cpu() {
+	local cpu
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	for cpu in host host,-arch-capabilities; do
+		# Refused at once, before any guest code runs?
+		(echo quit | timeout 30 qemu-system-x86_64 -accel kvm -cpu "$cpu" -M pc -nodefaults \
+			-display none -monitor stdio -S) >/dev/null 2>&1 || continue
+		qemu_cmd -accel kvm -cpu "$cpu" -- vmprobe=1
+		if timeout 10 "${QEMU[@]}" </dev/null 2>&1 9>&- | grep -q 'vm-probe: the kernel runs'; then
+			echo "$cpu"
+			return 0
+		fi
+		return 1
+	done
+	return 1
+}
+cpu=
+if [ "$accel" != tcg ]; then
+	echo "run.sh: trying KVM" >&2
+	cpu=$(kvm_cpu)
+	if [ -n "$cpu" ]; then
+		accel=kvm
+	elif [ "$accel" = kvm ]; then
+		echo "run.sh: KVM does not boot the kernel here; --accel tcg emulates instead" >&2
+		exit 1
+	else
+		echo "run.sh: KVM does not boot the kernel here; emulating (TCG)" >&2
+		accel=tcg
+	fi
 fi
 case $accel in
-kvm) accel_opts=(-accel kvm -cpu host) ;;
-tcg) accel_opts=(-accel tcg,thread=multi -cpu max) ;;
+kvm) accel_opts=(-accel kvm -cpu "$cpu") ;;
+tcg) accel_opts=(-accel tcg,thread=multi -cpu max,-la57) ;;
 esac
 
 # ---- the run ---------------------------------------------------------------
 
-RUN=$VM/run
-rm -rf "$RUN"
-mkdir -p "$RUN"
+if [ -z "$timeout_s" ]; then
+	ntests=0
+	for i in ${groups[@]+"${groups[@]}"}; do
+		eval "args=(\"\${group_args_$i[@]}\")"
+		for a in "${args[@]}"; do
+			[[ $a == *.bats && -f $a ]] && ntests=$((ntests + $(grep -c '^@test' "$a")))
+		done
+	done
+	if [ "$accel" = kvm ]; then per=20; else per=60; fi
+	timeout_s=$((300 + per * ntests))
+fi
+
 {
 	echo "VM_MODULES=$(printf %q "$VM/kernel/modules")"
 	echo "VM_CGROUP=$(printf %q "$cgroup")"
@@ -282,6 +353,11 @@ mkdir -p "$RUN"
 	done
 } >"$RUN/job"
 
+# The repository as it is now, for the guest to unpack into a tmpfs at the
+# same path (not the kernel, nor the tests' leftover scratch directories).
+tar -C "$REPO" --exclude=./build/vm --exclude='./build/scratch.*' -cf "$RUN/repo.tar" . ||
+	{ echo "run.sh: cannot pack the repository" >&2; exit 1; }
+
 guest=$REPO/tests/vm/guest.sh
 case $guest in *[[:space:]\"]*)
 	echo "run.sh: the repository's path must not contain spaces or quotes: $REPO" >&2
@@ -289,21 +365,23 @@ case $guest in *[[:space:]\"]*)
 	;;
 esac
 
-echo "== cgroup v2 VM: kernel $kpkg, accel $accel, $cpus CPUs, $memory MiB"
+echo "== cgroup v2 VM: kernel $kpkg, accel $accel${cpu:+ (-cpu $cpu)}, $cpus CPUs, $memory MiB, timeout $timeout_s s"
 for i in ${groups[@]+"${groups[@]}"}; do
 	eval "args=(\"\${group_args_$i[@]}\")"
 	echo "== group: ${group_step[i]:+STEP=${group_step[i]} }bats ${args[*]}"
 done
+qemu_cmd "${accel_opts[@]}" -pidfile "$RUN/qemu.pid" -- "vmguest=$guest"
 start=$(date +%s.%N)
-timeout "$timeout_s" qemu-system-x86_64 \
-	-M pc "${accel_opts[@]}" -smp "$cpus" -m "$memory" \
-	-nodefaults -display none -monitor none -serial stdio -nic none -no-reboot \
-	-kernel "$VM/kernel/vmlinuz" -initrd "$VM/initrd.img" \
-	-append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all vmguest=$guest" \
-	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-	-virtfs "local,path=$RUN,mount_tag=vmrun,security_model=none" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$VM/console.log"
-qemu_status=${PIPESTATUS[0]}
+# In the background, so that an interrupted run stops the VM too.
+{
+	timeout "$timeout_s" "${QEMU[@]}" </dev/null 2>&1 9>&-
+	echo $? >"$RUN/qemu.status"
+} | sed -u 's/\r//g' | tee "$VM/console.log" &
+vm_pipeline=$!
+trap 'kill "$(cat "$RUN/qemu.pid" 2>/dev/null)" 2>/dev/null; exit 130' INT TERM
+wait "$vm_pipeline"
+trap - INT TERM
+qemu_status=$(cat "$RUN/qemu.status" 2>/dev/null || echo 1)
 end=$(date +%s.%N)
 
 # ---- the report ------------------------------------------------------------
@@ -316,8 +394,11 @@ for i in ${groups[@]+"${groups[@]}"}; do
 	tap=$RUN/tap.$n
 	n=$((n + 1))
 	if [ ! -f "$tap" ]; then
-		[ -f "$RUN/done" ] || continue
-		report+=("FAIL  $label  (the group produced no output)")
+		if [ -f "$RUN/done" ]; then
+			report+=("FAIL  $label  (the group produced no output)")
+		else
+			report+=("FAIL  $label  (the group did not run: the VM stopped first)")
+		fi
 		failed=$((failed + 1))
 		continue
 	fi
@@ -348,7 +429,7 @@ for i in ${groups[@]+"${groups[@]}"}; do
 	fi
 done
 for m in ${missing[@]+"${missing[@]}"}; do
-	report+=("SKIP  --  $m")
+	report+=("$m")
 	skipped=$((skipped + 1))
 done
 
