@@ -60,8 +60,14 @@ main() {
 	mount -t devpts -o mode=620,ptmxmode=666 devpts /dev/pts
 	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 	mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
-	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
-	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /var/tmp
+	# Empty temporary directories, unless the repository is in one (CI may
+	# test a copy in /var/tmp): the overlay's view of it is writable too.
+	for d in /tmp /var/tmp; do
+		case $REPO/ in
+		"$d"/*) echo "vm: $d is the host's (the repository is in it)" ;;
+		*) mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$d" ;;
+		esac
+	done
 	mkdir -p "$OUT"
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none vmrun "$OUT" ||
 		die "cannot mount the run directory (9p tag vmrun)"
@@ -144,7 +150,8 @@ main() {
 	fi
 	echo "$CG/cgroup.subtree_control: $(cat "$CG/cgroup.subtree_control")" |
 		tee -a "$OUT/cgroup-check" | sed 's/^/vm: /'
-	echo "tests run in the cgroup: ${LEAF#"$CG"}" | tee -a "$OUT/cgroup-check" | sed 's/^/vm: /'
+	where=${LEAF#"$CG"}
+	echo "tests run in the cgroup: ${where:-/}" | tee -a "$OUT/cgroup-check" | sed 's/^/vm: /'
 	for c in memory cpu pids; do
 		grep -qw "$c" "$CG/cgroup.subtree_control" || die "the $c controller is not available"
 	done
@@ -168,13 +175,18 @@ main() {
 	# ---- 3. the bats groups ---------------------------------------------------
 
 	for v in "${VM_ENV[@]}"; do
-		export "$v"
+		export "${v?}"
 	done
 
+	# group_args I: set args to the bats arguments of group I.
+	group_args() {
+		local -n ref=VM_GROUP_ARGS_$1
+		args=("${ref[@]}")
+	}
 	echo "tests $(cut -d' ' -f1 /proc/uptime)" >>"$OUT/times"
 	for ((i = 0; i < ${#VM_GROUP_STEP[@]}; i++)); do
 		step=${VM_GROUP_STEP[$i]}
-		eval "args=(\"\${VM_GROUP_ARGS_$i[@]}\")"
+		group_args "$i"
 		say "== group $i${step:+ (STEP=$step)}: bats --tap ${args[*]}"
 		(
 			echo "$BASHPID" >"$LEAF/cgroup.procs" || exit 125

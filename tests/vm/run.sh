@@ -31,7 +31,7 @@ set -u
 
 usage() {
 	sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"
-	exit "${1:-0}"
+	exit 0
 }
 
 # Paths the tests get are made absolute from the caller's directory.
@@ -66,6 +66,11 @@ new_group() {
 	ngroups=$((ngroups + 1))
 	group_step[cur]=$1
 	eval "group_args_$cur=()"
+}
+# group_args I: set args to the bats arguments of group I.
+group_args() {
+	local -n ref=group_args_$1
+	args=("${ref[@]}")
 }
 add_arg() {
 	local a=$1
@@ -108,7 +113,7 @@ cd "$REPO" || exit 1
 # A group without a .bats file runs its step's own file, if there is one.
 groups=()
 for ((i = 0; i < ngroups; i++)); do
-	eval "args=(\"\${group_args_$i[@]}\")"
+	group_args "$i"
 	has_file=
 	for a in ${args[@]+"${args[@]}"}; do
 		[[ $a == *.bats ]] && has_file=1
@@ -218,13 +223,23 @@ if [ "$(cat "$VM/kernel/package" 2>/dev/null)" != "$kpkg" ]; then
 	mv "$moddir" "$k/tree/lib/modules/$kver"
 	cp "$k/boot/vmlinuz-$kver" "$k/vmlinuz"
 	cp "$k/boot/config-$kver" "$k/config"
-	rm -rf "$k/boot" "$k/lib" "$k/usr" "$k/etc"
+	rm -rf "${k:?}/boot" "${k:?}/lib" "${k:?}/usr" "${k:?}/etc"
 	# Only the modules a VM without hardware might load.
 	(cd "$k/tree/lib/modules/$kver/kernel" && rm -rf sound drivers/gpu drivers/media \
 		drivers/infiniband drivers/scsi drivers/usb drivers/iio drivers/staging drivers/hid \
 		drivers/hwmon drivers/platform drivers/input drivers/bluetooth drivers/net/wireless \
 		drivers/net/ethernet drivers/net/usb drivers/net/can net/wireless net/mac80211 \
 		net/bluetooth)
+	# Debian 12's modules are not compressed; later kernels' may be.
+	if [ -n "$(find "$k/tree" -name '*.ko.xz' -print -quit)" ]; then
+		find "$k/tree" -name '*.ko.xz' -exec xz -d {} + ||
+			{ echo "run.sh: cannot decompress the modules (xz-utils)" >&2; exit 1; }
+	fi
+	if [ -n "$(find "$k/tree" -name '*.ko.zst' -print -quit)" ]; then
+		command -v zstd >/dev/null || apt_install zstd
+		find "$k/tree" -name '*.ko.zst' -exec zstd -q -d --rm {} + ||
+			{ echo "run.sh: cannot decompress the modules (zstd)" >&2; exit 1; }
+	fi
 	"$busybox" depmod -b "$k/tree" "$kver" 2>/dev/null ||
 		{ echo "run.sh: depmod failed for $kpkg" >&2; exit 1; }
 	mv "$k/tree/lib/modules/$kver" "$k/modules/$kver"
@@ -258,8 +273,11 @@ if [ ! -s "$VM/initrd.img" ] || [ tests/vm/init -nt "$VM/initrd.img" ] ||
 	for f in $(cd "$d/lib/modules/$kver" && find kernel -name '*.ko'); do
 		grep -q "^$f:" "$d/lib/modules/$kver/modules.dep" || grep "^$f:" "$dep" >>"$d/lib/modules/$kver/modules.dep"
 	done
-	(cd "$d" && find . | "$busybox" cpio -o -H newc 2>/dev/null) >"$VM/initrd.img.new" &&
-		mv "$VM/initrd.img.new" "$VM/initrd.img" || { echo "run.sh: cannot build the initramfs" >&2; exit 1; }
+	if ! (cd "$d" && find . | "$busybox" cpio -o -H newc 2>/dev/null) >"$VM/initrd.img.new"; then
+		echo "run.sh: cannot build the initramfs" >&2
+		exit 1
+	fi
+	mv "$VM/initrd.img.new" "$VM/initrd.img"
 	rm -rf "$d"
 fi
 
@@ -330,7 +348,7 @@ esac
 if [ -z "$timeout_s" ]; then
 	ntests=0
 	for i in ${groups[@]+"${groups[@]}"}; do
-		eval "args=(\"\${group_args_$i[@]}\")"
+		group_args "$i"
 		for a in "${args[@]}"; do
 			[[ $a == *.bats && -f $a ]] && ntests=$((ntests + $(grep -c '^@test' "$a")))
 		done
@@ -367,7 +385,7 @@ esac
 
 echo "== cgroup v2 VM: kernel $kpkg, accel $accel${cpu:+ (-cpu $cpu)}, $cpus CPUs, $memory MiB, timeout $timeout_s s"
 for i in ${groups[@]+"${groups[@]}"}; do
-	eval "args=(\"\${group_args_$i[@]}\")"
+	group_args "$i"
 	echo "== group: ${group_step[i]:+STEP=${group_step[i]} }bats ${args[*]}"
 done
 qemu_cmd "${accel_opts[@]}" -pidfile "$RUN/qemu.pid" -- "vmguest=$guest"
