@@ -222,12 +222,11 @@ host_state() {
 
 # Processes of the runtime or in a PID namespace other than ours, not zombies.
 strays() {
-	local self p ns exe
-	self=$(readlink /proc/self/ns/pid)
+	local p
+	# -ef compares device and inode: no readlink process per entry.
 	for p in /proc/[0-9]*; do
-		ns=$(readlink "$p/ns/pid" 2>/dev/null) || continue
-		exe=$(readlink "$p/exe" 2>/dev/null) || exe=
-		if [ "$ns" != "$self" ] || [[ $exe == "$CONTAINER" ]]; then
+		[ -e "$p/ns/pid" ] || continue
+		if ! [[ $p/ns/pid -ef /proc/self/ns/pid ]] || [[ $p/exe -ef $CONTAINER ]]; then
 			alive "${p#/proc/}" && echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
 		fi
 	done
