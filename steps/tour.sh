@@ -10,6 +10,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "tour.sh: the steps need root: sudo make tour" >&2
 	exit 2
 fi
+# Steps 06-09 run the container's root as uid 100000 on the host, which must
+# be able to reach the rootfs: say so now rather than at step 06.
+rootfs-scripts/reachable.sh "$rootfs" || exit 1
 if [ -t 1 ]; then
 	bold=$(printf '\033[1m') dim=$(printf '\033[2m') off=$(printf '\033[0m')
 else

@@ -60,6 +60,29 @@ USERNS_ROOTFS=${USERNS_ROOTFS:-$REPO/build/test-rootfs-userns}
 	[ "$(stat -c '%u %g' "$USERNS_ROOTFS$MADE")" = "100000 100000" ]
 }
 
+@test "user: a rootfs under a directory closed to others is refused in one line naming the uid; opened, it runs" {
+	# Host root can reach it; uid 100000, root in the container, cannot.
+	mkdir -m 700 "$SCRATCH/private"
+	ln -s "$ROOTFS" "$SCRATCH/private/rootfs"
+	ROOTFS=$SCRATCH/private/rootfs run_ctr -125 true
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ $stderr == "container: rootfs $SCRATCH/private/rootfs is out of reach of uid 100000, the container's root on the host"*": Permission denied" ]]
+	chmod 711 "$SCRATCH/private"
+	ROOTFS=$SCRATCH/private/rootfs run_ctr -0 true
+}
+
+@test "user: reachable.sh names the directory that stops uid 100000, and passes an open path" {
+	mkdir -m 700 "$SCRATCH/private"
+	mkdir "$SCRATCH/private/rootfs"
+	run "$REPO/rootfs-scripts/reachable.sh" "$SCRATCH/private/rootfs"
+	[ "$status" -eq 1 ]
+	[[ $output == "reachable.sh: uid 100000 cannot enter $SCRATCH/private, "* ]]
+	chmod 711 "$SCRATCH/private"
+	run "$REPO/rootfs-scripts/reachable.sh" "$SCRATCH/private/rootfs" 100000 "$USER_ID"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
 @test "user: the user namespace differs from the host's" {
 	start_ctr -- sh -c 'echo ready; exec sleep 30'
 	local c h

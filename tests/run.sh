@@ -29,6 +29,15 @@ if [ "${#steps[@]}" -eq 0 ]; then
 	done
 fi
 
+# From step 06 on, container root is uid 100000 on the host and the rootless
+# tests run as uid 1000: both must reach the test rootfs.
+for step in "${steps[@]}"; do
+	if [ "$((10#${step:0:2}))" -ge 6 ]; then
+		rootfs-scripts/reachable.sh "$PWD" 100000 1000 || exit 1
+		break
+	fi
+done
+
 passed=0 failed=0 skipped=0
 tap=$(mktemp)
 trap 'rm -f "$tap"' EXIT

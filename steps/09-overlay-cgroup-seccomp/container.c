@@ -1388,6 +1388,12 @@ static void setup_user(const struct config *cfg)
 	if (cfg->rootless && !have_capability(CAP_SYS_ADMIN))
 		errx(EXIT_RUNTIME, "no capabilities in the new user namespace: %s",
 		     userns_refusal() ? userns_refusal() : "a security module refused them");
+	/* We are now an unprivileged uid on the host, which must be able to
+	 * walk down to the rootfs: a private home directory stops it. */
+	if (access(cfg->rootfs, X_OK) == -1)
+		err(EXIT_RUNTIME, "rootfs %s is out of reach of uid %lu, the container's root on the host "
+		    "(every directory above it must let others through)",
+		    cfg->rootfs, strtoul(strchr(cfg->uid_map, ':') + 1, NULL, 10));
 }
 
 static int child(void *arg)
