@@ -62,45 +62,10 @@ alpine_arch() {
 VERSION=$DEFAULT_VERSION
 ARCH=
 MIRROR=$DEFAULT_MIRROR
-DEST_ARG=
-while [ $# -gt 0 ]; do
-	case $1 in
-	--?*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
-	esac
-	case $1 in
-	-h | --help)
-		usage
-		exit 0
-		;;
-	--version)
-		need_value "$@"
-		VERSION=$2
-		shift 2
-		;;
-	--arch)
-		need_value "$@"
-		ARCH=$2
-		shift 2
-		;;
-	--mirror)
-		need_value "$@"
-		MIRROR=${2%/}
-		shift 2
-		;;
-	--owner)
-		need_value "$@"
-		check_owner "$2"
-		shift 2
-		;;
-	-?*) usage_error "unknown option $1" ;;
-	*)
-		[ -z "$DEST_ARG" ] || usage_error "unexpected argument '$1'"
-		DEST_ARG=$1
-		shift
-		;;
-	esac
-done
-[ -n "$DEST_ARG" ] || usage_error "missing DEST, the directory to unpack Alpine in"
+parse_args version=VERSION arch=ARCH mirror=MIRROR -- "$@"
+want_args "DEST, the directory to unpack Alpine in"
+DEST_ARG=${ARGS[0]}
+MIRROR=${MIRROR%/}
 [[ $VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
 	usage_error "--version wants a release number like $DEFAULT_VERSION, not '$VERSION'"
 if [ -z "$ARCH" ]; then

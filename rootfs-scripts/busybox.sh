@@ -315,35 +315,9 @@ EOF
 # ---------------------------------------------------------------- main
 
 SOURCE=auto
-DEST_ARG=
-while [ $# -gt 0 ]; do
-	case $1 in
-	--?*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
-	esac
-	case $1 in
-	-h | --help)
-		usage
-		exit 0
-		;;
-	--source)
-		need_value "$@"
-		SOURCE=$2
-		shift 2
-		;;
-	--owner)
-		need_value "$@"
-		check_owner "$2"
-		shift 2
-		;;
-	-?*) usage_error "unknown option $1" ;;
-	*)
-		[ -z "$DEST_ARG" ] || usage_error "unexpected argument '$1'"
-		DEST_ARG=$1
-		shift
-		;;
-	esac
-done
-[ -n "$DEST_ARG" ] || usage_error "missing DEST, the directory to build the root filesystem in"
+parse_args source=SOURCE -- "$@"
+want_args "DEST, the directory to build the root filesystem in"
+DEST_ARG=${ARGS[0]}
 case $SOURCE in
 auto | host | deb | copy) ;;
 *) usage_error "--source must be auto, host, deb or copy, not '$SOURCE'" ;;

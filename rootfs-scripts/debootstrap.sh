@@ -45,40 +45,9 @@ EOF
 
 SUITE=$DEFAULT_SUITE
 MIRROR=$DEFAULT_MIRROR
-DEST_ARG=
-while [ $# -gt 0 ]; do
-	case $1 in
-	--?*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
-	esac
-	case $1 in
-	-h | --help)
-		usage
-		exit 0
-		;;
-	--suite)
-		need_value "$@"
-		SUITE=$2
-		shift 2
-		;;
-	--mirror)
-		need_value "$@"
-		MIRROR=$2
-		shift 2
-		;;
-	--owner)
-		need_value "$@"
-		check_owner "$2"
-		shift 2
-		;;
-	-?*) usage_error "unknown option $1" ;;
-	*)
-		[ -z "$DEST_ARG" ] || usage_error "unexpected argument '$1'"
-		DEST_ARG=$1
-		shift
-		;;
-	esac
-done
-[ -n "$DEST_ARG" ] || usage_error "missing DEST, the directory to install Debian in"
+parse_args suite=SUITE mirror=MIRROR -- "$@"
+want_args "DEST, the directory to install Debian in"
+DEST_ARG=${ARGS[0]}
 [[ $SUITE =~ ^[a-z0-9][a-z0-9.-]*$ ]] ||
 	usage_error "--suite wants a name like $DEFAULT_SUITE, not '$SUITE'"
 

@@ -78,42 +78,10 @@ remove_container() {
 }
 
 ENGINE=
-DEST_ARG=
-IMAGE=
-while [ $# -gt 0 ]; do
-	case $1 in
-	--?*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
-	esac
-	case $1 in
-	-h | --help)
-		usage
-		exit 0
-		;;
-	--engine)
-		need_value "$@"
-		ENGINE=$2
-		shift 2
-		;;
-	--owner)
-		need_value "$@"
-		check_owner "$2"
-		shift 2
-		;;
-	-?*) usage_error "unknown option $1" ;;
-	*)
-		if [ -z "$DEST_ARG" ]; then
-			DEST_ARG=$1
-		elif [ -z "$IMAGE" ]; then
-			IMAGE=$1
-		else
-			usage_error "unexpected argument '$1'"
-		fi
-		shift
-		;;
-	esac
-done
-[ -n "$DEST_ARG" ] || usage_error "missing DEST, the directory to unpack the image in"
-[ -n "$IMAGE" ] || usage_error "missing IMAGE, such as alpine:3.22 or alpine@sha256:<digest>"
+parse_args engine=ENGINE -- "$@"
+want_args "DEST, the directory to unpack the image in" "IMAGE, such as alpine:3.22 or alpine@sha256:<digest>"
+DEST_ARG=${ARGS[0]}
+IMAGE=${ARGS[1]}
 case $ENGINE in
 "" | docker | podman) ;;
 *) usage_error "--engine must be docker or podman, not '$ENGINE'" ;;

@@ -53,6 +53,56 @@ need_value() {
 	[ $# -ge 2 ] || usage_error "$1 needs a value"
 }
 
+# parse_args NAME=VAR... -- ARGS...: a builder's command line. Each
+# --NAME VALUE (or --NAME=VALUE) sets the variable VAR; --help and --owner
+# are every builder's; the other words go, in order, to the array ARGS.
+parse_args() {
+	local -A var=()
+	while [ "$1" != -- ]; do
+		var[${1%%=*}]=${1#*=}
+		shift
+	done
+	shift
+	ARGS=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--?*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
+		esac
+		case $1 in
+		-h | --help)
+			usage
+			exit 0
+			;;
+		--owner)
+			need_value "$@"
+			check_owner "$2"
+			shift 2
+			;;
+		--?*)
+			[ -n "${var[${1#--}]+set}" ] || usage_error "unknown option $1"
+			need_value "$@"
+			printf -v "${var[${1#--}]}" '%s' "$2"
+			shift 2
+			;;
+		-?*) usage_error "unknown option $1" ;;
+		*)
+			ARGS+=("$1")
+			shift
+			;;
+		esac
+	done
+}
+
+# want_args WHAT...: ARGS must hold one word for each WHAT (such as "DEST,
+# the directory to build in"), no more and no fewer.
+want_args() {
+	local i
+	[ "${#ARGS[@]}" -le $# ] || usage_error "unexpected argument '${ARGS[$#]}'"
+	for ((i = 1; i <= $#; i++)); do
+		[ -n "${ARGS[i - 1]:-}" ] || usage_error "missing ${!i}"
+	done
+}
+
 # ---------------------------------------------------------------- cleanup
 
 _at_exit=()
