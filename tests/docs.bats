@@ -244,12 +244,13 @@ run_it_fails() {
 
 ## Run it
 
-Numbers match any numbers; "..." any lines, none included; a leading sudo
-is dropped; stderr is merged; stdin is empty; the directory is the top.
+"..." in a line matches any text; "..." alone any lines, none included; a
+leading sudo is dropped; stderr is merged; stdin is empty; the directory is
+the top.
 
 ```console
 $ sudo echo "pid 4242 at 12:34:56   "
-pid 1 at 9:99:0
+pid ... at ...:56
 $ printf 'a\nb\nc\nd\n'
 a
 ...
@@ -303,6 +304,9 @@ EOF
 	run_it_fails "$(printf '## Run it\n\n```console\n$ printf "b\\na\\n"\na\nb\n```\n' | fake 01-order)"
 	run_it_fails "$(printf '## Run it\n\n```console\n$ printf "a\\nb\\nc\\n"\n...\nx\n```\n' | fake 01-dots)"
 	run_it_fails "$(printf '## Run it\n\n```console\n$ echo 12\nab\n```\n' | fake 01-digits)"
+	run_it_fails "$(printf '## Run it\n\n```console\n$ echo status 125\nstatus 126\n```\n' | fake 01-number)" \
+		'-status 126' '+status 125'
+	run_it_fails "$(printf '## Run it\n\n```console\n$ echo a-b-c\na...b...d\n```\n' | fake 01-inline)"
 	run_it_fails "$(printf '## Run it\n\n```console\n$ echo "  x"\nx\n```\n' | fake 01-indent)"
 	# The second command's output is checked too, and not the first's alone.
 	run_it_fails "$(printf '## Run it\n\n```console\n$ echo a\na\n```\n\n```console\n$ echo b\nc\n```\n' | fake 01-second)" \
