@@ -72,28 +72,28 @@ load helpers
 	[ ! -e "$(dirname "$dir")" ]
 }
 
-@test "cgroup: a runtime killed with SIGKILL leaves a cgroup that --cleanup removes" {
+# kill_runtime: start a container, SIGKILL its runtime and wait for the
+# container to die; sets dir to the cgroup it leaves behind, and checks it is.
+kill_runtime() {
 	start_ctr -- sh -c 'echo ready; exec sleep 30'
-	local dir
 	dir=$(cgroup_of "$CTR_INIT")
 	# Not stop_ctr KILL, which would run --cleanup itself.
 	kill -KILL "$CTR_PID"
 	stop_ctr NONE
 	wait_for "! alive $CTR_INIT" 5
 	[ -d "$dir" ]
+}
+
+@test "cgroup: a runtime killed with SIGKILL leaves a cgroup that --cleanup removes" {
+	local dir
+	kill_runtime
 	run -0 "$CONTAINER" --cleanup
 	[ ! -e "$dir" ]
 }
 
 @test "cgroup: the next run removes cgroups of runtimes that died" {
-	start_ctr -- sh -c 'echo ready; exec sleep 30'
 	local dir
-	dir=$(cgroup_of "$CTR_INIT")
-	# Not stop_ctr KILL, which would run --cleanup itself.
-	kill -KILL "$CTR_PID"
-	stop_ctr NONE
-	wait_for "! alive $CTR_INIT" 5
-	[ -d "$dir" ]
+	kill_runtime
 	run_ctr -0 true
 	[ ! -e "$dir" ]
 }

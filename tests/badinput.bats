@@ -160,6 +160,24 @@ long_value() {
 
 VALUED="--hostname --pid-file --rootfs --net --ip --uid-map --gid-map --uptime --layer --upper --memory --cpus --pids-limit"
 
+# each_value GEN: refused() for every step, every valued option it has and
+# every value GEN OPT prints, one a line, each given as OPT VALUE.
+each_value() {
+	local gen=$1 n opt v
+	for n in $(all_steps); do
+		for opt in $VALUED; do
+			has_option "$n" "$opt" || continue
+			while IFS= read -r v; do
+				if [ "$opt" = --rootfs ]; then
+					refused "$n" "$opt" --no-rootfs --rootfs "$v" true
+				else
+					refused "$n" "$opt" "$opt" "$v" true
+				fi
+			done < <("$gen" "$opt")
+		done
+	done
+}
+
 # Run refused() for every step and every valued option it has; CASE OPT N
 # prints the arguments, one a line (none: the case does not apply).
 each_option() {
@@ -217,36 +235,15 @@ fixtures() {
 
 @test "bad input: every option of every step, with a value of the wrong type: 125, one line naming it" {
 	fixtures
-	local n opt v
-	for n in $(all_steps); do
-		for opt in $VALUED; do
-			has_option "$n" "$opt" || continue
-			while IFS= read -r v; do
-				if [ "$opt" = --rootfs ]; then
-					refused "$n" "$opt" --no-rootfs --rootfs "$v" true
-				else
-					refused "$n" "$opt" "$opt" "$v" true
-				fi
-			done < <(wrong_type "$opt")
-		done
-	done
+	each_value wrong_type
 	no_fails
 }
 
 @test "bad input: every option of every step, with a value out of range: 125, one line naming it" {
 	fixtures
-	local n opt v
+	each_value out_of_range
+	local n
 	for n in $(all_steps); do
-		for opt in $VALUED; do
-			has_option "$n" "$opt" || continue
-			while IFS= read -r v; do
-				if [ "$opt" = --rootfs ]; then
-					refused "$n" "$opt" --no-rootfs --rootfs "$v" true
-				else
-					refused "$n" "$opt" "$opt" "$v" true
-				fi
-			done < <(out_of_range "$opt")
-		done
 		if has_option "$n" --layer; then
 			local layers=() i
 			for i in $(seq 17); do layers+=(--layer "$SCRATCH/layer"); done
