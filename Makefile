@@ -36,6 +36,8 @@ ROOTFS := build/rootfs
 # The tests' rootfs: the default one plus a static probe program.
 TEST_ROOTFS := build/test-rootfs
 PROBE := tests/probe/probe
+# The tests' terminal: runs a command on a pty and types into it.
+PTY := tests/pty/pty
 # The step a per-step target works on: STEP=03 or STEP=03-mnt.
 STEP_DIR = $(firstword $(filter $(STEP)%,$(STEPS)))
 
@@ -60,6 +62,9 @@ rootfs-userns:
 $(PROBE): $(PROBE).c
 	$(CC) $(CFLAGS) -static -o $@ $<
 
+$(PTY): $(PTY).c
+	$(CC) $(CFLAGS) -o $@ $<
+
 $(TEST_ROOTFS)/bin/probe: $(PROBE) $(ROOTFS)/etc/os-release
 	rm -rf $(TEST_ROOTFS)
 	cp -a $(ROOTFS) $(TEST_ROOTFS)
@@ -67,7 +72,7 @@ $(TEST_ROOTFS)/bin/probe: $(PROBE) $(ROOTFS)/etc/os-release
 
 # The long tests, kept out of `make test`: fifty containers at once, five
 # hundred in a row, and a few thousand fuzzed command lines.
-stress: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe
+stress: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe $(PTY)
 	tests/stress/run.sh
 
 # The same, owned by the host uid that container root maps to by default
@@ -77,7 +82,7 @@ $(TEST_ROOTFS)-userns/bin/probe: $(TEST_ROOTFS)/bin/probe
 	cp -a $(TEST_ROOTFS) $(TEST_ROOTFS)-userns
 	chown -R 100000:100000 $(TEST_ROOTFS)-userns
 
-test: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe
+test: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe $(PTY)
 	tests/run.sh
 
 # The cgroup tests of steps 07 and 09 on a machine with only cgroup v2: a
@@ -111,10 +116,10 @@ bench: all $(ROOTFS)/etc/os-release
 
 # The workshop self-check: the tests of step STEP against your own binary.
 #   sudo make check-step STEP=03 CONTAINER=$PWD/my/container
-check-step: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe
+check-step: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe $(PTY)
 	@test -n "$(STEP_DIR)" || { echo "make check-step: say which step, e.g. STEP=03" >&2; exit 2; }
 	CONTAINER=$(CONTAINER) tests/run.sh $(STEP_DIR)
 
 clean:
-	rm -f $(BINS) $(PROBE)
+	rm -f $(BINS) $(PROBE) $(PTY)
 	rm -rf build

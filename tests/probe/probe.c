@@ -10,7 +10,9 @@
  *
  * System calls are made directly, with arguments that would do no harm even
  * if allowed, so a test sees the kernel's (or the seccomp filter's) answer:
- * probe syscall NAME.  Resource probes: alloc MIB, fork N, spin SECONDS.
+ * probe syscall NAME (or syscall-nr N).  Resource probes: alloc MIB, fork N,
+ * spin SECONDS.  Terminals: tiocsti TEXT pushes TEXT and a newline into the
+ * input of the terminal on descriptor 0; tiocsti-own does it on a pty of its own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,7 +23,9 @@
 #include <string.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/ipc.h>
+#include <sys/personality.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/msg.h>
@@ -263,6 +267,46 @@ static long shocker(void)
 	return open_by_handle_at(dir, &fh.h, O_RDONLY);
 }
 
+/* Push TEXT and a newline into the input of the terminal on descriptor 0,
+ * byte by byte, as if typed: what the caller's shell would read once we exit. */
+static long tiocsti(const char *text)
+{
+	for (; *text; text++)
+		if (ioctl(0, TIOCSTI, text) == -1)
+			return -1;
+	return ioctl(0, TIOCSTI, "\n");
+}
+
+/* TIOCSTI into a terminal of our own: a new pty made our controlling
+ * terminal, where the kernel itself allows it without CAP_SYS_ADMIN. */
+static long tiocsti_own(void)
+{
+	int master, slave, status;
+	pid_t pid;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master == -1 || grantpt(master) == -1 || unlockpt(master) == -1)
+		return -1;
+	pid = fork();
+	if (pid == -1)
+		return -1;
+	if (pid == 0) {
+		slave = open(ptsname(master), O_RDWR);
+		if (setsid() == -1 || slave == -1 || ioctl(slave, TIOCSCTTY, 0) == -1)
+			_exit(100 + errno);
+		_exit(ioctl(slave, TIOCSTI, "x") == -1 ? errno : 0);
+	}
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status))
+		return -1;
+	errno = WEXITSTATUS(status);
+	if (errno >= 100) {
+		fprintf(stderr, "probe: could not make a terminal of our own: %s\n",
+			strerrorname_np(errno - 100));
+		exit(2);
+	}
+	return errno ? -1 : 0;
+}
+
 int main(int argc, char *argv[])
 {
 	const char *name = argc > 1 ? argv[1] : "";
@@ -291,6 +335,10 @@ int main(int argc, char *argv[])
 	/* Kernel calls and resources. */
 	if (!strcmp(name, "syscall"))
 		return report(str_arg(argc, argv), try_syscall(str_arg(argc, argv)));
+	if (!strcmp(name, "syscall-nr")) /* by number, all arguments 0 */
+		return report(name, syscall(strtol(str_arg(argc, argv), NULL, 0), 0, 0, 0, 0, 0, 0));
+	if (!strcmp(name, "personality"))
+		return report(name, personality(strtoul(str_arg(argc, argv), NULL, 0)));
 	if (!strcmp(name, "clone-newns"))
 		return report(name, try_clone(CLONE_NEWNS));
 	if (!strcmp(name, "clone-newuser"))
@@ -323,6 +371,16 @@ int main(int argc, char *argv[])
 		return report(name, ptrace_attach(atoi(str_arg(argc, argv))));
 	if (!strcmp(name, "shocker"))
 		return report(name, shocker());
+	if (!strcmp(name, "tiocsti"))
+		return report(name, tiocsti(str_arg(argc, argv)));
+	if (!strcmp(name, "tiocsti-own"))
+		return report(name, tiocsti_own());
+	if (!strcmp(name, "tioclinux")) {
+		char subcode = 2; /* TIOCL_SETSEL: set the selection, a step to pasting */
+		return report(name, ioctl(0, TIOCLINUX, &subcode));
+	}
+	if (!strcmp(name, "ctty"))
+		return report(name, open("/dev/tty", O_RDWR | O_CLOEXEC));
 	if (!strcmp(name, "unshare-user"))
 		return report(name, unshare(CLONE_NEWUSER));
 
