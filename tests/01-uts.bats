@@ -47,6 +47,22 @@ load helpers
 	[ ! -e "$BATS_TEST_TMPDIR/ctr.pid" ]
 }
 
+@test "pid file: written whole, by rename over any file there; removed only if still ours" {
+	local pidfile=$BATS_TEST_TMPDIR/ctr.pid before
+	echo stale >"$pidfile"
+	before=$(stat -c %i "$pidfile")
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	# A new file took the old one's place: never seen empty or half written.
+	[ "$(stat -c %i "$pidfile")" != "$before" ]
+	[ "$(cat "$pidfile")" = "$CTR_INIT" ]
+	# Someone else's file in its place now: ours to leave alone.
+	echo theirs >"$pidfile.new"
+	mv "$pidfile.new" "$pidfile"
+	stop_ctr
+	[ "$(cat "$pidfile")" = theirs ]
+	[ -z "$(find "$BATS_TEST_TMPDIR" -name 'ctr.pid.*')" ]
+}
+
 @test "exit status: the command's own status is the runtime's" {
 	run_ctr -0 true
 	run_ctr -1 false
@@ -140,4 +156,150 @@ load helpers
 	run_ctr -125 true
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ $stderr == *"creating namespaces needs root"* ]]
+}
+
+# ------------------------------------------------------------ the terminal
+
+@test "session: the container has a session of its own and no controlling terminal" {
+	# On a terminal, as a person runs it: the terminal is the runtime's,
+	# not the container's.
+	ctr_cmd "$(probe_path)" ctty
+	in_terminal '' "${CTR_CMD[@]}"
+	[ "$status" -eq 0 ]
+	[[ $output == *"ctty: ENXIO"* ]]
+	[[ $output == *"pty: exit 1"* ]]
+	# The session (field 6 of stat) is the container's first process's own.
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	[ "$(awk '{print $6}' "/proc/$CTR_INIT/stat")" -eq "$CTR_INIT" ]
+	[ "$(awk '{print $6}' "/proc/$CTR_PID/stat")" -ne "$CTR_INIT" ]
+}
+
+@test "terminal: an interactive shell inside: Ctrl-C stops its command, not the shell; exit 3 is the status" {
+	ctr_cmd sh
+	in_terminal 'send echo st""arted\n
+expect started
+send sleep 100\n
+sleep 0.5
+send \x03
+send echo al""ive\n
+expect alive
+send exit 3\n' "${CTR_CMD[@]}"
+	[ "$status" -eq 0 ]
+	[[ $output == *"pty: exit 3"* ]]
+}
+
+@test "terminal: Ctrl-Z stops the container with the runtime, fg resumes both, Ctrl-C ends them: 130" {
+	local cmd screen between
+	ctr_cmd sh -c 'i=0; while :; do i=$((i + 1)); echo tick$i; sleep 0.1; done'
+	cmd=$(typed "${CTR_CMD[@]}")
+	# A shell with job control, on a terminal, starts the container.
+	in_terminal "send $cmd\\n
+expect tick3
+send \\x1a
+expect Stopped
+sleep 0.5
+send echo ma\"\"rk\\n
+expect mark
+send fg\\n
+expect \\ntick
+send \\x03
+send echo st\"\"atus=\$?\\n
+expect status=
+send exit\\n" sh -i
+	[ "$status" -eq 0 ]
+	[[ $output == *"status=130"* ]]
+	# While stopped, the container printed nothing (one tick may have been
+	# on its way); after fg it went on.
+	screen=${output//$'\r'/}
+	between=${screen#*Stopped}
+	between=${between%%mark*}
+	echo "# between Stopped and mark: $(grep -c tick <<<"$between")" >&2
+	[ "$(grep -c tick <<<"$between")" -le 1 ]
+}
+
+@test "terminal: TERM is passed on only when the caller's input is a terminal" {
+	ctr_cmd env
+	TERM=xterm-test in_terminal '' "${CTR_CMD[@]}"
+	[[ $output == *"TERM=xterm-test"* ]]
+	TERM=xterm-test run_ctr -0 env
+	[[ $output != *TERM=* ]]
+}
+
+# ------------------------------------------------------------ the environment
+
+@test "environment: the command gets PATH, HOSTNAME and HOME, and none of the caller's variables" {
+	SSH_AUTH_SOCK=/tmp/agent.sock SUDO_USER=someone SECRET=1 run_ctr -0 --hostname envbox env
+	[ "$(sort <<<"$output")" = "$(printf '%s\n' HOME=/root HOSTNAME=envbox \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)" ]
+}
+
+@test "environment: -e and --env add variables, and may replace the defaults" {
+	run_ctr -0 -e A=1 --env 'B=two words' -e C= -e HOME=/srv env
+	grep -qx 'A=1' <<<"$output"
+	grep -qx 'B=two words' <<<"$output"
+	grep -qx 'C=' <<<"$output"
+	grep -qx 'HOME=/srv' <<<"$output"
+	! grep -qx 'HOME=/root' <<<"$output"
+}
+
+@test "bad input: -e without KEY=VALUE, or with an empty KEY: 125, one line" {
+	local bad
+	for bad in FOO =x ''; do
+		run_ctr -125 -e "$bad" true
+		[ "${#stderr_lines[@]}" -eq 1 ]
+	done
+	[[ $stderr == *"expected KEY=VALUE"* || $stderr == *"needs a value"* ]]
+	run_ctr -125 -e FOO true
+	[[ $stderr == *"--env FOO: expected KEY=VALUE"* ]]
+}
+
+@test "environment: files are made with umask 022, whatever the caller's" {
+	run_ctr -0 sh -c umask
+	[ "$output" = 0022 ]
+	(umask 077 && ctr sh -c umask) >"$BATS_TEST_TMPDIR/umask" </dev/null
+	[ "$(cat "$BATS_TEST_TMPDIR/umask")" = 0022 ]
+}
+
+# ------------------------------------------------------------ signals
+
+@test "signals: one the caller ignored (nohup) stays ignored, by the runtime and the command" {
+	CTR_AS=(env --ignore-signal=HUP)
+	start_ctr -- sh -c 'grep SigIgn /proc/self/status; echo ready; exec sleep 30'
+	kill -HUP "$CTR_PID"
+	sleep 0.3
+	alive "$CTR_PID"
+	# HUP is signal 1: the lowest bit of the mask.
+	local ign
+	ign=$(awk '/^SigIgn/ {print $2}' "$CTR_OUT")
+	echo "# the command's SigIgn: $ign" >&2
+	[ $((0x$ign & 1)) -eq 1 ]
+	stop_ctr TERM
+	[ "$CTR_STATUS" -eq 143 ]
+}
+
+@test "signals: PIPE, ALRM and a real-time signal end the container and the runtime, after its clean-up" {
+	local sig want
+	for sig in PIPE:141 ALRM:142 RTMIN+1:163; do
+		want=${sig#*:}
+		sig=${sig%:*}
+		start_ctr -- sh -c 'echo ready; exec sleep 30'
+		local init=$CTR_INIT
+		stop_ctr "$sig"
+		echo "# $sig: status $CTR_STATUS, want $want" >&2
+		[ "$CTR_STATUS" -eq "$want" ]
+		wait_for "! alive $init" 5
+		# The clean-up ran: the pid file went with it.
+		[ ! -e "$BATS_TEST_TMPDIR/ctr.pid" ]
+	done
+}
+
+@test "signals: the command's whole process group gets them, as from a terminal" {
+	# A child in the command's group, which does not pass signals on. (A
+	# shell starts its background children with INT ignored: USR1 here.)
+	start_ctr -- sh -c 'sh -c "trap \"echo child got USR1; exit 0\" USR1; while :; do sleep 0.05; done" &
+		trap "wait; exit 7" USR1; echo ready; while :; do sleep 0.05; done'
+	stop_ctr USR1
+	echo "# status $CTR_STATUS" >&2
+	[ "$CTR_STATUS" -eq 7 ]
+	grep -qx 'child got USR1' "$CTR_OUT"
 }

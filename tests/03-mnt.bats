@@ -29,6 +29,19 @@ load helpers
 	[[ $stderr == *"Read-only file system"* ]]
 }
 
+@test "mnt: /dev/shm takes data but runs no program (noexec), as Docker mounts it" {
+	run_ctr -0 grep ' /dev/shm ' /proc/mounts
+	[[ $output == *"tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec"* ]]
+	# A copy of a program runs from /tmp, and not from /dev/shm.
+	# (A rootfs whose files container root owns, so it can write /tmp.)
+	local ROOTFS=$REPO/build/test-rootfs-userns
+	run_ctr -0 sh -c 'cp /bin/probe /tmp/p && /tmp/p syscall getpid >/dev/null && echo ran; rm -f /tmp/p'
+	[ "$output" = ran ]
+	run_ctr -126 sh -c 'echo data >/dev/shm/d && cat /dev/shm/d && cp /bin/probe /dev/shm/p && exec /dev/shm/p syscall getpid'
+	[ "$output" = data ]
+	[[ $stderr == *"Permission denied"* ]]
+}
+
 @test "mnt: /dev holds only the devices a program expects, and they work" {
 	local want="fd full null ptmx pts random shm stderr stdin stdout tty urandom zero"
 	step_has 04 && want="fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero"
@@ -81,6 +94,15 @@ load helpers
 	[ "$status" -eq 125 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[[ $output == *"rootfs /nonexistent: No such file or directory"* ]]
+}
+
+@test "bad input: the host's own root as rootfs, by any path, gets one line and status 125" {
+	ln -s / "$SCRATCH/slash"
+	for ROOTFS in / "$SCRATCH/slash" /usr/..; do
+		run_ctr -125 true
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[[ $stderr == *"is the host's own root"* ]]
+	done
 }
 
 @test "bad input: a rootfs that is a file gets one line and status 125" {

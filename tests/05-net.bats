@@ -92,6 +92,22 @@ host_links() {
 	wait_for '[ "$(host_links)" = lo ]' 5
 }
 
+@test "net: the runtime deletes its own host end, by index, not another link that took its name" {
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	local name
+	name=$(host_links | grep '^ctr')
+	# The host end is renamed, and a link of someone else's takes its name.
+	ip -n "$TEST_NETNS" link set "$name" name moved0
+	ip -n "$TEST_NETNS" link add "$name" type veth peer name other0
+	test_cleanup() { ip -n "$TEST_NETNS" link del other0 2>/dev/null || true; }
+	stop_ctr
+	[ "$CTR_STATUS" -eq 143 ]
+	# The runtime's own end is gone (with its pair); the other link stays.
+	wait_for '! host_links | grep -qx moved0' 5
+	host_links | grep -qx "$name"
+	host_links | grep -qx other0
+}
+
 @test "bad input: --net and --ip values are checked before anything is made" {
 	run_ctr -125 --net bridge true
 	[[ $stderr == *"--net bridge: expected veth or none"* ]]

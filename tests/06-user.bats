@@ -25,6 +25,25 @@ USERNS_ROOTFS=${USERNS_ROOTFS:-$REPO/build/test-rootfs-userns}
 	[ "$gids" = "100000 100000 100000 100000" ]
 }
 
+@test "terminal: root inside cannot push input into the terminal it was started from (TIOCSTI): EPERM" {
+	local mark=$SCRATCH/injected cmd
+	# Typed at a shell on a terminal; what the container pushes into that
+	# terminal's input, the shell would read and run as host root.
+	ctr_cmd probe tiocsti "touch $mark"
+	cmd=$(typed "${CTR_CMD[@]}")
+	in_terminal "expect # 
+send $cmd; echo st\"\"atus=\$?\\n
+expect status=
+sleep 0.5
+send echo do\"\"ne\\n
+expect done
+send exit\\n" sh -i
+	[ "$status" -eq 0 ]
+	[[ $output == *"tiocsti: EPERM"* ]]
+	[[ $output == *"status=1"* ]]
+	[ ! -e "$mark" ]
+}
+
 @test "user: the maps read 0 100000 65536 inside" {
 	run_ctr -0 cat /proc/self/uid_map /proc/self/gid_map
 	[ "$(echo ${lines[0]})" = "0 100000 65536" ]

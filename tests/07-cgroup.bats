@@ -136,6 +136,59 @@ kill_runtime() {
 	fi
 }
 
+@test "cgroup: a runtime holds a lock under /run while it runs; once it is killed, --cleanup takes it" {
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	local lock=/run/containers-from-scratch/ctr-$CTR_PID.lock runtime=$CTR_PID
+	[ -f "$lock" ]
+	run ! flock -n "$lock" true
+	kill -KILL "$runtime"
+	stop_ctr NONE
+	wait_for "! alive $CTR_INIT" 5
+	# The kernel let go of the lock when the runtime died; the file stays
+	# until --cleanup, which removes it with the cgroup.
+	[ -f "$lock" ]
+	run -0 flock -n "$lock" true
+	run -0 "$CONTAINER" --cleanup
+	[ ! -e "$lock" ]
+	[ ! -e /run/containers-from-scratch ]
+}
+
+@test "cgroup: --cleanup from another PID namespace, which sees no runtime's PID, leaves a live container alone" {
+	requires cmd:unshare
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	local dir
+	dir=$(cgroup_of "$CTR_INIT")
+	run -0 unshare --pid --fork --mount-proc "$CONTAINER" --cleanup
+	[ -z "$output" ]
+	[ -d "$dir" ]
+	alive "$CTR_INIT"
+	grep -qx "$CTR_INIT" "$dir/cgroup.procs"
+	stop_ctr
+	[ "$CTR_STATUS" -eq 143 ]
+}
+
+@test "cgroup: two runtimes with the same PID, in two PID namespaces, get two cgroups" {
+	requires cmd:unshare
+	local i pids=() parent
+	# Each runtime is PID 1 of a PID namespace of its own.
+	CTR_AS=(unshare --pid --fork --mount-proc --kill-child=SIGTERM)
+	for i in 1 2; do
+		ctr_cmd -- sh -c 'echo ready; exec sleep 30'
+		"${CTR_CMD[@]}" >"$BATS_TEST_TMPDIR/out.$i" 2>&1 </dev/null &
+		pids+=($!)
+		wait_for "grep -qx ready '$BATS_TEST_TMPDIR/out.$i'"
+	done
+	test_cleanup() { kill -TERM "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true; }
+	parent=/sys/fs/cgroup/containers-from-scratch
+	cgroup_v2 || parent=/sys/fs/cgroup/memory/containers-from-scratch
+	echo "# $(ls "$parent")" >&2
+	[ "$(ls "$parent" | grep -c '^ctr-1\(-2\)\?$')" -eq 2 ]
+	# Each has its container in it.
+	[ -n "$(cat "$parent/ctr-1/cgroup.procs")" ]
+	[ -n "$(cat "$parent/ctr-1-2/cgroup.procs")" ]
+	test_cleanup
+}
+
 @test "cgroup: a stale cgroup named after our PID (a killed runtime's) is replaced" {
 	# exec keeps the shell's PID, so the runtime finds "its" cgroup made.
 	ctr_cmd -- cat /proc/self/cgroup

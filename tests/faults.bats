@@ -63,7 +63,7 @@ veths() {
 	for p in $procs; do gone_within 5 "$p"; done
 	# What only the runtime could remove is still there...
 	[ "$(cgroup_dirs "$runtime")" = "$dirs" ]
-	[ -d "$SCRATCH/.up.work-$runtime" ]
+	[ -d "$SCRATCH/.up.work" ]
 	# ...and --cleanup removes the cgroup, but not the live container's.
 	run -0 "$CONTAINER" --cleanup
 	[ -z "$(cgroup_dirs "$runtime")" ]
@@ -71,7 +71,7 @@ veths() {
 	alive "$other"
 	# The work directory beside --upper goes with the next run that uses it.
 	ROOTFS=$USERNS_ROOTFS run_ctr -0 --upper "$up" true
-	[ ! -e "$SCRATCH/.up.work-$runtime" ]
+	[ ! -e "$SCRATCH/.up.work" ]
 	test_cleanup
 	wait_for '[ -z "$(veths)" ]' 5
 }
@@ -95,7 +95,7 @@ veths() {
 		rm -f "$SCRATCH/pid"
 	done
 	ROOTFS=$USERNS_ROOTFS run_ctr -0 --upper "$up" true
-	[ -z "$(find "$SCRATCH" -maxdepth 1 -name '.up.work-*')" ]
+	[ -z "$(find "$SCRATCH" -maxdepth 1 -name '.up.work*')" ]
 }
 
 # ------------------------------------------------------------ signals
@@ -107,7 +107,7 @@ veths() {
 		ROOTFS=$USERNS_ROOTFS start_ctr --memory 64M --upper "$SCRATCH/up" -- \
 			sh -c "trap 'exit $code' $sig; echo ready; while :; do sleep 0.05; done"
 		dir=$(cgroup_of "$CTR_INIT")
-		work=$SCRATCH/.up.work-$CTR_PID
+		work=$SCRATCH/.up.work
 		[ -d "$dir" ] && [ -d "$work" ] && [ -n "$(veths)" ]
 		stop_ctr "$sig"
 		echo "# $sig: status $CTR_STATUS, want $code" >&2
@@ -235,7 +235,7 @@ veths() {
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ $stderr == *"cpu.cfs_quota_us"*"Invalid argument"* ]]
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -path '*/containers-from-scratch/ctr-*')" ]
-	[ -z "$(find "$SCRATCH" -maxdepth 1 -name '.up.work-*')" ]
+	[ -z "$(find "$SCRATCH" -maxdepth 1 -name '.up.work*')" ]
 	[ -z "$(veths)" ]
 	# Within the parent's quota it works.
 	run_ctr -0 --cpus 1 true
@@ -248,7 +248,7 @@ veths() {
 	ROOTFS=$USERNS_ROOTFS run_ctr -125 --memory 64M --upper "$SCRATCH/up" --layer "$SCRATCH/bad" true
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ $stderr == *"/proc"* ]]
-	[ -z "$(find "$SCRATCH" -maxdepth 1 -name '.up.work-*')" ]
+	[ -z "$(find "$SCRATCH" -maxdepth 1 -name '.up.work*')" ]
 	[ -z "$(veths)" ]
 }
 

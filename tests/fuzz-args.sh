@@ -121,6 +121,7 @@ V_map=(0:100000:65536 0:100000:65536 0:0:1 1:2:3 0:100000 0:100000:0 0:-1:5 0:42
 V_uptime=(0 5 -1 abc 1.5 315360000 315360001 99999999999999999999 +5 " 5" "" "$long")
 V_layer=("$S/layer" "$S/layer" "$S/layer2" "$S/file" "$S/missing" "$ROOTFS" "" "/$long")
 V_upper=("$S/up" "$S/up" "$S/up2" "$S/file" "$S/a:b" "$S/missing/deep/up" uprel "" "$S/$long")
+V_env=(A=1 A=1 "B=two words" C= "" =x noequals "D=$long")
 V_memory=(64M 64M 4M 1K 0 -64M 1025G 17179869185G 17592186044480M 64MB 1e9 "" abc 4194304 1024G "$long")
 V_cpus=(0.5 0.5 0.01 0.001 0 -1 1024 1025 nan inf 1e3 0x1 "" abc "$long")
 V_pids_limit=(10 10 2 1 0 -5 4194304 4194305 0x10 99999999999999999999 "" abc "$long")
@@ -188,7 +189,8 @@ leftovers() {
 	local pid=$1 f
 	for f in /sys/fs/cgroup/containers-from-scratch/ctr-"$pid" \
 		/sys/fs/cgroup/*/containers-from-scratch/ctr-"$pid" \
-		"$S"/.*.work-"$pid" "$S"/cwd/.*.work-"$pid" "$S/pid" "$S/cwd/pidrel"; do
+		"$S"/.*.work "$S"/cwd/.*.work "$S"/pid "$S"/pid.* "$S"/cwd/pidrel* \
+		/run/containers-from-scratch/ctr-"$pid".lock; do
 		[ -e "$f" ] && echo "left: $f"
 	done
 	if [ "$((10#${step:0:2}))" -ge 5 ]; then

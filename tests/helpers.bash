@@ -66,7 +66,9 @@ requires() {
 # namespaces the test owns. nsenter execs, so the PID is the runtime's.
 # CTR_AS, an array, runs the binary through a wrapper such as setpriv.
 ctr_cmd() {
-	CTR_CMD=()
+	# As if typed at an interactive shell: bats runs tests with SIGINT and
+	# SIGQUIT ignored, and the runtime leaves ignored signals ignored.
+	CTR_CMD=(env --default-signal=INT,QUIT)
 	if step_has 05 && [ -n "${TEST_NETNS:-}" ]; then
 		CTR_CMD+=(nsenter --net="/run/netns/$TEST_NETNS")
 	fi
@@ -146,6 +148,36 @@ stop_ctr() {
 		wait_for '[ -z "$(strays)" ]' 5 || true
 		"$CONTAINER" --cleanup
 	fi
+}
+
+# probe_path: the test probe (tests/probe) as the container sees it: in the
+# test rootfs from step 03 on, on the host's filesystem before that.
+probe_path() {
+	if step_has 03; then echo /bin/probe; else echo "$REPO/tests/probe/probe"; fi
+}
+
+# The tests' terminal (tests/pty): runs a command on a pty of its own and
+# types into it from a script.
+PTY=$REPO/tests/pty/pty
+
+# in_terminal SCRIPT COMMAND...: run COMMAND on a terminal as a person
+# would, typing SCRIPT (tests/pty/pty.c's directives); sets output (the
+# screen, ending "pty: exit N") and status (0 when every expect matched).
+in_terminal() {
+	local script=$1
+	shift
+	status=0
+	output=$("$PTY" -t 20 "$@" <<<"$script") || status=$?
+	echo "# terminal: $*" >&2
+	sed 's/^/# screen: /' <<<"${output//$'\r'/}" >&2
+}
+
+# typed ARGS...: ARGS as one command line to type at a shell through
+# in_terminal: quoted for the shell, and its backslashes doubled for pty.
+typed() {
+	local line
+	line=$(printf '%q ' "$@")
+	echo "${line//\\/\\\\}"
 }
 
 # wait_for CONDITION [SECONDS]: poll a shell condition, default up to 10 s.

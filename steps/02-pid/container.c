@@ -40,13 +40,32 @@
 
 #define STACK_SIZE (1024 * 1024)
 
+/* At most this many -e options. */
+#define MAX_ENV 64
+
+/* The command's PATH: the usual directories. */
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/*
+ * One run's settings and state. Who writes what: the runtime (the parent,
+ * on the host) fills in everything before clone(); the container's
+ * processes get a copy with the child's memory and only read it. Fields
+ * marked [parent] are written by the runtime after clone(), so the
+ * container's copy of them means nothing. Signal handlers touch none of
+ * it: they use forward_to and ending_signal (see DOC: signals).
+ */
 struct config {
 	char *hostname;
 	char *pid_file;
-	int pid_written; /* parent: the pid file is ours to remove */
+	dev_t pid_dev;   /* [parent] the pid file we wrote, to remove at exit */
+	ino_t pid_ino;
 	char **argv;   /* the command and its arguments */
+	char *env[MAX_ENV]; /* -e KEY=VALUE, for the command's environment */
+	int nenv;
+	const char *term; /* the caller's TERM, if its input is a terminal */
+	sigset_t caller_mask; /* the signal mask we were started with */
 	int sync_pipe[2]; /* the child waits on [0]; the parent writes [1] */
-	pid_t child;   /* parent: host PID of the container's first process */
+	pid_t child;   /* [parent] host PID of the container's first process */
 };
 
 static int verbose;
@@ -74,6 +93,7 @@ static void usage(FILE *out)
 		"\n"
 		"  --hostname NAME    hostname inside the container (default: container)\n"
 		"  --pid-file FILE    write the host PID of the container's first process\n"
+		"  -e, --env KEY=VALUE  set a variable in the command's environment (repeatable)\n"
 		"  -v, --verbose      narrate each kernel call on stderr\n"
 		"  -h, --help         show this help\n"
 		"\n"
@@ -101,6 +121,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 	static const struct option options[] = {
 		{"hostname", required_argument, NULL, OPT_HOSTNAME},
 		{"pid-file", required_argument, NULL, OPT_PID_FILE},
+		{"env", required_argument, NULL, 'e'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -108,13 +129,20 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 	int opt;
 
 	opterr = 0; /* we print our own one-line errors */
-	while ((opt = getopt_long(argc, argv, "+:vh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:e:vh", options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HOSTNAME:
 			set_once(&cfg->hostname, "hostname", optarg);
 			break;
 		case OPT_PID_FILE:
 			set_once(&cfg->pid_file, "pid-file", optarg);
+			break;
+		case 'e':
+			if (cfg->nenv == MAX_ENV)
+				errx(EXIT_RUNTIME, "at most %d -e options", MAX_ENV);
+			if (optarg[0] == '=' || !strchr(optarg, '='))
+				errx(EXIT_RUNTIME, "--env %s: expected KEY=VALUE", optarg);
+			cfg->env[cfg->nenv++] = optarg;
 			break;
 		case 'v':
 			verbose = 1;
@@ -130,6 +158,8 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 	}
 	if (!cfg->hostname)
 		cfg->hostname = "container";
+	if (isatty(STDIN_FILENO))
+		cfg->term = getenv("TERM");
 	if (strlen(cfg->hostname) > HOST_NAME_MAX)
 		errx(EXIT_RUNTIME, "hostname '%s' is longer than %d bytes", cfg->hostname,
 		     HOST_NAME_MAX);
@@ -145,33 +175,112 @@ static int exit_status(int status)
 }
 
 /*
- * The runtime forwards these signals to the container, so that `kill -TERM`
- * of the runtime reaches the command. forward_to is 0 until there is
- * someone to forward to (kill(0, sig) would signal our whole process
- * group): until then the signal is kept, and the command gets it the
- * moment it starts (see exec_command()).
+ * DOC: signals
+ * The runtime passes these signals on to the container, so that `kill` of
+ * the runtime, or Ctrl-C at its terminal, reaches the command. The
+ * container has a session of its own (see child()), out of reach of the
+ * caller's terminal, so we do what the terminal did: signal the command's
+ * whole process group.
+ *
+ * Every signal we handle is blocked from the start of main() until the
+ * process that must handle it has its handler in place: a blocked signal
+ * waits in the kernel, where one that came too early would be lost
+ * (02-pid) or would cut a system call short with EINTR (07-cgroup). A
+ * signal the caller ignored, as nohup(1) does SIGHUP, stays ignored, by
+ * us and by the command.
  */
-static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-static volatile pid_t forward_to;
-static volatile sig_atomic_t pending_signal;
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+					SIGTSTP, SIGCONT};
+/*
+ * Signals that would end the runtime before its clean-up. They end the
+ * container instead; main() cleans up, then ends the way the signal would
+ * have ended it. The real-time signals are added in handled_signals().
+ */
+static const int ending_signals[] = {SIGPIPE, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ,
+				     SIGIO,   SIGPWR,  SIGSTKFLT};
 
-static void forward_signal(int sig)
+/* Set by the handlers; forward_to is 0 while there is no one to signal
+ * (kill(-0, sig) would signal our own process group). */
+static volatile pid_t forward_to;
+static volatile sig_atomic_t ending_signal;
+
+/* Every signal we handle: for blocking them all at once. */
+static void handled_signals(sigset_t *set)
 {
-	if (forward_to > 0)
-		kill(forward_to, sig);
-	else
-		pending_signal = sig;
+	size_t i;
+	int sig;
+
+	sigemptyset(set);
+	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+		sigaddset(set, forwarded_signals[i]);
+	for (i = 0; i < sizeof(ending_signals) / sizeof(ending_signals[0]); i++)
+		sigaddset(set, ending_signals[i]);
+	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(set, sig);
 }
 
-static void forward_signals(void)
+/*
+ * Signal the command's process group, as a terminal does, and the
+ * command alone until it leads one. Ctrl-Z's SIGTSTP becomes SIGSTOP,
+ * which an interactive shell cannot ignore.
+ */
+static void signal_command(pid_t pid, int sig)
 {
-	struct sigaction sa = {.sa_handler = forward_signal};
-	size_t i;
+	if (sig == SIGTSTP)
+		sig = SIGSTOP;
+	if (kill(-pid, sig) == -1 && errno == ESRCH)
+		kill(pid, sig);
+}
+
+/* A handler saves errno: the code it interrupted may be about to read it. */
+static void forward_signal(int sig)
+{
+	int saved = errno;
+
+	if (forward_to > 0)
+		kill(forward_to, sig); /* our init, which passes it on (02-pid) */
+	/* Ctrl-Z stopped the container; now stop ourselves, as the terminal
+	 * would have, so the caller's shell gets its prompt back. Its `fg`
+	 * sends us SIGCONT, which we pass on like the others. */
+	if (sig == SIGTSTP)
+		raise(SIGSTOP);
+	errno = saved;
+}
+
+static void end_on_signal(int sig)
+{
+	int saved = errno;
+
+	ending_signal = sig;
+	if (forward_to > 0)
+		kill(forward_to, SIGKILL);
+	errno = saved;
+}
+
+/* Install HANDLER for SIG, unless the caller ignored SIG. */
+static void handle_signal(int sig, void (*handler)(int))
+{
+	struct sigaction sa = {.sa_handler = handler, .sa_flags = SA_RESTART}, old;
 
 	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, NULL, &old) == -1)
+		err(EXIT_RUNTIME, "sigaction %d", sig);
+	if (old.sa_handler != SIG_IGN && sigaction(sig, &sa, NULL) == -1)
+		err(EXIT_RUNTIME, "sigaction %d", sig);
+}
+
+/* The runtime's handlers: forward some signals, end cleanly on the rest. */
+static void runtime_signals(void)
+{
+	size_t i;
+	int sig;
+
 	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
-		if (sigaction(forwarded_signals[i], &sa, NULL) == -1)
-			err(EXIT_RUNTIME, "sigaction");
+		handle_signal(forwarded_signals[i], forward_signal);
+	for (i = 0; i < sizeof(ending_signals) / sizeof(ending_signals[0]); i++)
+		handle_signal(ending_signals[i], end_on_signal);
+	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		handle_signal(sig, end_on_signal);
 }
 
 /* ------------------------------------------------------------------------
@@ -186,18 +295,44 @@ static void setup_hostname(const struct config *cfg)
 		err(EXIT_RUNTIME, "sethostname %s", cfg->hostname);
 }
 
+/*
+ * DOC: environment
+ * The command starts with a small environment of its own, as docker run
+ * gives it, not with ours: the host's variables describe the host, and
+ * some are keys to it (SSH_AUTH_SOCK reaches an agent that signs as the
+ * user; SUDO_USER names them). TERM is kept when the caller's input is a
+ * terminal, for programs that draw on it; -e KEY=VALUE adds more. New
+ * files get mode 0644 whatever the caller's umask was.
+ */
+static void set_environment(const struct config *cfg)
+{
+	int i;
+
+	if (clearenv() != 0)
+		errx(EXIT_RUNTIME, "clearenv failed");
+	if (setenv("PATH", DEFAULT_PATH, 1) == -1 || setenv("HOSTNAME", cfg->hostname, 1) == -1 ||
+	    setenv("HOME", "/root", 1) == -1 || (cfg->term && setenv("TERM", cfg->term, 1) == -1))
+		err(EXIT_RUNTIME, "setenv");
+	for (i = 0; i < cfg->nenv; i++)
+		if (putenv(cfg->env[i]) != 0)
+			err(EXIT_RUNTIME, "putenv %s", cfg->env[i]);
+	umask(022);
+}
+
 /* Replace this process with the command. Never returns. */
 static void exec_command(const struct config *cfg)
 {
 	size_t i;
 
-	/* The command starts with default dispositions, whatever we inherited:
-	 * a shell cannot trap a signal that was ignored when it started. */
+	/* What we handled starts with its default action; what the caller
+	 * ignored stays ignored (see handle_signal()). */
 	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
-		signal(forwarded_signals[i], SIG_DFL);
-	/* A signal that came while the container was being made. */
-	if (pending_signal)
-		raise(pending_signal);
+		handle_signal(forwarded_signals[i], SIG_DFL);
+	set_environment(cfg);
+	/* A signal that came while the container was being made is delivered
+	 * now, and does to the command what it would have done. */
+	if (sigprocmask(SIG_SETMASK, &cfg->caller_mask, NULL) == -1)
+		err(EXIT_RUNTIME, "sigprocmask");
 	say("execvp(\"%s\")", cfg->argv[0]);
 	execvp(cfg->argv[0], cfg->argv);
 	if (errno == ENOENT) {
@@ -236,26 +371,44 @@ static void await_parent(const struct config *cfg)
  * every zombie, and exits with the command's status. When PID 1 exits, the
  * kernel kills whatever else is left in the namespace.
  */
+/* PID 1's handler: pass the signal on to the command's process group. */
+static void pass_on_signal(int sig)
+{
+	int saved = errno;
+
+	if (forward_to > 0)
+		signal_command(forward_to, sig);
+	errno = saved;
+}
+
 static int run_init(const struct config *cfg)
 {
-	sigset_t all, old;
+	size_t i;
 	pid_t pid;
 	int status;
 
-	/* Block signals until forward_to names the command, so none is lost. */
-	sigfillset(&all);
-	if (sigprocmask(SIG_BLOCK, &all, &old) == -1)
-		err(EXIT_RUNTIME, "sigprocmask");
+	/* Our signals are still blocked (see main()): they wait for these
+	 * handlers, and for forward_to to name the command. */
+	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+		handle_signal(forwarded_signals[i], pass_on_signal);
 	say("fork() the command");
 	pid = fork();
 	if (pid == -1)
 		err(EXIT_RUNTIME, "fork");
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* A process group of its own, for the signals we pass on. */
+		if (setpgid(0, 0) == -1)
+			err(EXIT_RUNTIME, "setpgid");
 		exec_command(cfg);
 	}
+	/* The same from this side, whichever of us runs first. Once the
+	 * command has called execve() we may not (EACCES), nor once it is
+	 * gone (ESRCH), but by then it has done it itself. */
+	if (setpgid(pid, pid) == -1 && errno != EACCES && errno != ESRCH)
+		err(EXIT_RUNTIME, "setpgid");
 	forward_to = pid;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (sigprocmask(SIG_SETMASK, &cfg->caller_mask, NULL) == -1)
+		err(EXIT_RUNTIME, "sigprocmask");
 	/* DOC: reap */
 	for (;;) {
 		pid_t done = wait(&status);
@@ -276,9 +429,15 @@ static int child(void *arg)
 	/* clone() gave us both ends; with the write end open here we would
 	 * never see end-of-file if the parent died. */
 	close(cfg->sync_pipe[1]);
-	/* From here on a signal for the container is kept, not lost: as PID 1
-	 * of a new PID namespace (02-pid) we would get only those we handle. */
-	forward_signals();
+	/* DOC: session
+	 * A session of our own, with no controlling terminal. In the caller's
+	 * session we could push input into its terminal (ioctl TIOCSTI), which
+	 * its shell would read as typed once we exit; outside it, only a
+	 * process with CAP_SYS_ADMIN on the host can, and root in a user
+	 * namespace (06-user) has no capability on the host. */
+	say("setsid()");
+	if (setsid() == -1)
+		err(EXIT_RUNTIME, "setsid");
 	/* DOC: pdeathsig
 	 * If the runtime dies, even by SIGKILL, the kernel kills us too. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
@@ -346,25 +505,47 @@ static pid_t spawn_child(struct config *cfg)
 }
 
 /*
- * A regular file, or nothing: not a symlink to follow, not a FIFO to block
- * on, not a device that cleanup() would later unlink.
+ * DOC: pid-file
+ * A regular file, or nothing: not a symlink, a FIFO or a device, which
+ * would be replaced. It is written whole, into a new file beside it that
+ * is then renamed over it, so a reader never finds it empty or half
+ * written. At exit it is removed only if it is still the file we wrote.
  */
 static void write_pid_file(struct config *cfg)
 {
+	char tmp[PATH_MAX];
 	struct stat st;
-	int fd;
+	int fd, saved;
 
 	if (!cfg->pid_file)
 		return;
-	fd = open(cfg->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-		  0644);
+	if (lstat(cfg->pid_file, &st) == 0 && !S_ISREG(st.st_mode))
+		errx(EXIT_RUNTIME, "pid file %s is not a regular file", cfg->pid_file);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", cfg->pid_file) >= sizeof(tmp))
+		errx(EXIT_RUNTIME, "pid file %s: path too long", cfg->pid_file);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd == -1)
 		err(EXIT_RUNTIME, "pid file %s", cfg->pid_file);
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
-		errx(EXIT_RUNTIME, "pid file %s is not a regular file", cfg->pid_file);
-	cfg->pid_written = 1;
-	if (dprintf(fd, "%d\n", cfg->child) < 0 || close(fd) == -1)
+	if (fchmod(fd, 0644) == -1 || dprintf(fd, "%d\n", cfg->child) < 0 || fstat(fd, &st) == -1 ||
+	    close(fd) == -1 || rename(tmp, cfg->pid_file) == -1) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
 		err(EXIT_RUNTIME, "pid file %s", cfg->pid_file);
+	}
+	cfg->pid_dev = st.st_dev;
+	cfg->pid_ino = st.st_ino;
+}
+
+/* Remove the pid file if it is still the one we wrote. */
+static void remove_pid_file(struct config *cfg)
+{
+	struct stat st;
+
+	if (cfg->pid_ino && lstat(cfg->pid_file, &st) == 0 && st.st_dev == cfg->pid_dev &&
+	    st.st_ino == cfg->pid_ino && unlink(cfg->pid_file) == -1)
+		warn("remove pid file %s", cfg->pid_file);
+	cfg->pid_ino = 0;
 }
 
 /* Everything the parent must do before the child may go on. */
@@ -408,20 +589,51 @@ static struct config *cleanup_cfg;
 static void cleanup(void)
 {
 	struct config *cfg = cleanup_cfg;
+	sigset_t handled;
 
+	/* Nothing interrupts the clean-up: a signal that comes now waits. */
+	handled_signals(&handled);
+	if (sigprocmask(SIG_BLOCK, &handled, NULL) == -1)
+		warn("sigprocmask");
 	if (cfg->child > 0) {
 		kill(cfg->child, SIGKILL);
-		waitpid(cfg->child, NULL, 0);
+		while (waitpid(cfg->child, NULL, 0) == -1 && errno == EINTR)
+			;
 		cfg->child = 0;
 	}
-	if (cfg->pid_written)
-		unlink(cfg->pid_file);
+	remove_pid_file(cfg);
+}
+
+/*
+ * Our exit status. After an ending signal (see ending_signals) the
+ * container is gone: clean up, then end the way the signal would have
+ * ended us, so the caller sees what happened.
+ */
+static int finish(int status)
+{
+	sigset_t sig;
+
+	if (!ending_signal)
+		return status;
+	cleanup();
+	sigemptyset(&sig);
+	sigaddset(&sig, ending_signal);
+	if (signal(ending_signal, SIG_DFL) == SIG_ERR || raise(ending_signal) != 0 ||
+	    sigprocmask(SIG_UNBLOCK, &sig, NULL) == -1)
+		warn("raise signal %d", ending_signal);
+	return 128 + ending_signal;
 }
 
 int main(int argc, char *argv[])
 {
 	static struct config cfg; /* static: cleanup() runs after main returns */
+	sigset_t handled;
 
+	/* DOC: block-signals
+	 * Until their handlers are in place in every process (see signals). */
+	handled_signals(&handled);
+	if (sigprocmask(SIG_BLOCK, &handled, &cfg.caller_mask) == -1)
+		err(EXIT_RUNTIME, "sigprocmask");
 	parse_args(&cfg, argc, argv);
 	if (pipe2(cfg.sync_pipe, O_CLOEXEC) == -1)
 		err(EXIT_RUNTIME, "pipe2");
@@ -431,9 +643,12 @@ int main(int argc, char *argv[])
 	if (atexit(cleanup) != 0)
 		errx(EXIT_RUNTIME, "atexit failed");
 	forward_to = cfg.child;
-	forward_signals();
+	runtime_signals();
 	close(cfg.sync_pipe[0]);
 	prepare_child(&cfg);
 	release_child(cfg.sync_pipe[1]);
-	return wait_child(&cfg);
+	/* The container is ready for signals: let them come. */
+	if (sigprocmask(SIG_SETMASK, &cfg.caller_mask, NULL) == -1)
+		err(EXIT_RUNTIME, "sigprocmask");
+	return finish(wait_child(&cfg));
 }

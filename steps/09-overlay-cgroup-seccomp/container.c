@@ -25,7 +25,6 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <grp.h>
 #include <libgen.h>
@@ -39,6 +38,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -67,6 +68,12 @@
 
 #define STACK_SIZE (1024 * 1024)
 
+/* At most this many -e options. */
+#define MAX_ENV 64
+
+/* The command's PATH: the usual directories. */
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 /* 08-time: Linux 5.6 added time namespaces; older headers lack the flag. */
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -84,36 +91,54 @@
 #define CGROUP_ROOT   "/sys/fs/cgroup"
 #define CGROUP_PARENT "containers-from-scratch"
 
+/* 07-cgroup: where runtimes hold the locks that say they are alive. */
+#define STATE_DIR "/run/containers-from-scratch"
+
 /* 09: at most this many --layer options. */
 #define MAX_LAYERS 16
 
 /* 09: --cpus N allows N * CPU_PERIOD_US of CPU time every CPU_PERIOD_US. */
 #define CPU_PERIOD_US 100000
 
+/*
+ * One run's settings and state. Who writes what: the runtime (the parent,
+ * on the host) fills in everything before clone(); the container's
+ * processes get a copy with the child's memory and only read it. Fields
+ * marked [parent] are written by the runtime after clone(), so the
+ * container's copy of them means nothing. Signal handlers touch none of
+ * it: they use forward_to and ending_signal (see DOC: signals).
+ */
 struct config {
 	char *hostname;
 	char *pid_file;
-	int pid_written; /* parent: the pid file is ours to remove */
+	dev_t pid_dev;   /* [parent] the pid file we wrote, to remove at exit */
+	ino_t pid_ino;
 	char *rootfs;  /* 03-mnt */
 	char *net;     /* 05-net: "veth" or "none" */
 	char *ip;      /* 05-net: --ip ADDR/PREFIX for eth0 */
-	struct in_addr host_ip, ctr_ip;
+	struct in_addr host_ip, ctr_ip; /* 05-net [parent] without --ip */
 	int prefix;
-	char veth[IFNAMSIZ]; /* 05-net: the host end, once it exists */
+	char veth[IFNAMSIZ]; /* 05-net [parent]: the host end, once it exists */
+	int veth_index;      /* 05-net [parent]: its index, by which it is deleted */
 	char *uid_map;       /* 06-user: INSIDE:OUTSIDE:COUNT */
 	char *gid_map;
 	int rootless;        /* 06-user: run by an ordinary user */
 	const char *net_note; /* 06-user: why there is no veth */
 	int cgroup_v2;        /* 07-cgroup: the host's hierarchy is v2 */
-	int cgroup_made;      /* 07-cgroup: our cgroup may exist */
+	int cgroup_made;      /* 07-cgroup [parent]: our cgroup may exist */
+	char name[32];        /* 07-cgroup [parent]: our cgroup's, see take_name() */
+	int lock_fd;          /* 07-cgroup [parent]: our lock on STATE_DIR/NAME.lock */
 	int cleanup_only;     /* 07-cgroup: --cleanup */
 	long uptime;          /* 08-time: the container's clocks start here */
 	char *layers[MAX_LAYERS]; /* 09: read-only layers over the rootfs, lowest first */
 	int nlayers;
 	char *upper;          /* 09: --upper DIR, kept after exit; NULL: a tmpfs */
 	char work[PATH_MAX];  /* 09: overlay's work dir beside --upper */
-	int upper_made;       /* 09: we made --upper DIR: remove it if the run fails */
-	int status;           /* 09: the exit status, once known */
+	int upper_made;       /* 09 [parent]: we made --upper DIR: remove it if the run fails */
+	int upper_fd;         /* 09 [parent]: --upper DIR, locked while we run */
+	int work_parent;      /* 09 [parent]: the directory that holds the work dir */
+	int work_made;        /* 09 [parent]: the work dir is ours to remove */
+	int status;           /* 09 [parent]: the exit status, once known */
 	char *memory;         /* 09: the limits as given, for messages */
 	char *cpus;
 	char *pids_limit;
@@ -121,8 +146,12 @@ struct config {
 	long cpu_quota_us;    /* per CPU_PERIOD_US */
 	long pids_max;
 	char **argv;   /* the command and its arguments */
+	char *env[MAX_ENV]; /* -e KEY=VALUE, for the command's environment */
+	int nenv;
+	const char *term; /* the caller's TERM, if its input is a terminal */
+	sigset_t caller_mask; /* the signal mask we were started with */
 	int sync_pipe[2]; /* the child waits on [0]; the parent writes [1] */
-	pid_t child;   /* parent: host PID of the container's first process */
+	pid_t child;   /* [parent] host PID of the container's first process */
 };
 
 static int verbose;
@@ -164,6 +193,7 @@ static void usage(FILE *out)
 		"  --memory SIZE      memory limit, e.g. 64M (suffixes K, M, G)\n"
 		"  --cpus N           CPU limit in CPUs, fractions allowed, e.g. 0.5\n"
 		"  --pids-limit N     at most N processes in the container\n"
+		"  -e, --env KEY=VALUE  set a variable in the command's environment (repeatable)\n"
 		"  -v, --verbose      narrate each kernel call on stderr\n"
 		"  -h, --help         show this help\n"
 		"\n"
@@ -384,6 +414,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		{"memory", required_argument, NULL, OPT_MEMORY},
 		{"cpus", required_argument, NULL, OPT_CPUS},
 		{"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
+		{"env", required_argument, NULL, 'e'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -392,7 +423,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 	int opt;
 
 	opterr = 0; /* we print our own one-line errors */
-	while ((opt = getopt_long(argc, argv, "+:vh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:e:vh", options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HOSTNAME:
 			set_once(&cfg->hostname, "hostname", optarg);
@@ -438,6 +469,13 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		case OPT_PIDS_LIMIT:
 			set_once(&cfg->pids_limit, "pids-limit", optarg);
 			break;
+		case 'e':
+			if (cfg->nenv == MAX_ENV)
+				errx(EXIT_RUNTIME, "at most %d -e options", MAX_ENV);
+			if (optarg[0] == '=' || !strchr(optarg, '='))
+				errx(EXIT_RUNTIME, "--env %s: expected KEY=VALUE", optarg);
+			cfg->env[cfg->nenv++] = optarg;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -452,6 +490,8 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 	}
 	if (!cfg->hostname)
 		cfg->hostname = "container";
+	if (isatty(STDIN_FILENO))
+		cfg->term = getenv("TERM");
 	if (strlen(cfg->hostname) > HOST_NAME_MAX)
 		errx(EXIT_RUNTIME, "hostname '%s' is longer than %d bytes", cfg->hostname,
 		     HOST_NAME_MAX);
@@ -478,33 +518,112 @@ static int exit_status(int status)
 }
 
 /*
- * The runtime forwards these signals to the container, so that `kill -TERM`
- * of the runtime reaches the command. forward_to is 0 until there is
- * someone to forward to (kill(0, sig) would signal our whole process
- * group): until then the signal is kept, and the command gets it the
- * moment it starts (see exec_command()).
+ * DOC: signals
+ * The runtime passes these signals on to the container, so that `kill` of
+ * the runtime, or Ctrl-C at its terminal, reaches the command. The
+ * container has a session of its own (see child()), out of reach of the
+ * caller's terminal, so we do what the terminal did: signal the command's
+ * whole process group.
+ *
+ * Every signal we handle is blocked from the start of main() until the
+ * process that must handle it has its handler in place: a blocked signal
+ * waits in the kernel, where one that came too early would be lost
+ * (02-pid) or would cut a system call short with EINTR (07-cgroup). A
+ * signal the caller ignored, as nohup(1) does SIGHUP, stays ignored, by
+ * us and by the command.
  */
-static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-static volatile pid_t forward_to;
-static volatile sig_atomic_t pending_signal;
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+					SIGTSTP, SIGCONT};
+/*
+ * Signals that would end the runtime before its clean-up. They end the
+ * container instead; main() cleans up, then ends the way the signal would
+ * have ended it. The real-time signals are added in handled_signals().
+ */
+static const int ending_signals[] = {SIGPIPE, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ,
+				     SIGIO,   SIGPWR,  SIGSTKFLT};
 
-static void forward_signal(int sig)
+/* Set by the handlers; forward_to is 0 while there is no one to signal
+ * (kill(-0, sig) would signal our own process group). */
+static volatile pid_t forward_to;
+static volatile sig_atomic_t ending_signal;
+
+/* Every signal we handle: for blocking them all at once. */
+static void handled_signals(sigset_t *set)
 {
-	if (forward_to > 0)
-		kill(forward_to, sig);
-	else
-		pending_signal = sig;
+	size_t i;
+	int sig;
+
+	sigemptyset(set);
+	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+		sigaddset(set, forwarded_signals[i]);
+	for (i = 0; i < sizeof(ending_signals) / sizeof(ending_signals[0]); i++)
+		sigaddset(set, ending_signals[i]);
+	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(set, sig);
 }
 
-static void forward_signals(void)
+/*
+ * Signal the command's process group, as a terminal does, and the
+ * command alone until it leads one. Ctrl-Z's SIGTSTP becomes SIGSTOP,
+ * which an interactive shell cannot ignore.
+ */
+static void signal_command(pid_t pid, int sig)
 {
-	struct sigaction sa = {.sa_handler = forward_signal};
-	size_t i;
+	if (sig == SIGTSTP)
+		sig = SIGSTOP;
+	if (kill(-pid, sig) == -1 && errno == ESRCH)
+		kill(pid, sig);
+}
+
+/* A handler saves errno: the code it interrupted may be about to read it. */
+static void forward_signal(int sig)
+{
+	int saved = errno;
+
+	if (forward_to > 0)
+		kill(forward_to, sig); /* our init, which passes it on (02-pid) */
+	/* Ctrl-Z stopped the container; now stop ourselves, as the terminal
+	 * would have, so the caller's shell gets its prompt back. Its `fg`
+	 * sends us SIGCONT, which we pass on like the others. */
+	if (sig == SIGTSTP)
+		raise(SIGSTOP);
+	errno = saved;
+}
+
+static void end_on_signal(int sig)
+{
+	int saved = errno;
+
+	ending_signal = sig;
+	if (forward_to > 0)
+		kill(forward_to, SIGKILL);
+	errno = saved;
+}
+
+/* Install HANDLER for SIG, unless the caller ignored SIG. */
+static void handle_signal(int sig, void (*handler)(int))
+{
+	struct sigaction sa = {.sa_handler = handler, .sa_flags = SA_RESTART}, old;
 
 	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, NULL, &old) == -1)
+		err(EXIT_RUNTIME, "sigaction %d", sig);
+	if (old.sa_handler != SIG_IGN && sigaction(sig, &sa, NULL) == -1)
+		err(EXIT_RUNTIME, "sigaction %d", sig);
+}
+
+/* The runtime's handlers: forward some signals, end cleanly on the rest. */
+static void runtime_signals(void)
+{
+	size_t i;
+	int sig;
+
 	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
-		if (sigaction(forwarded_signals[i], &sa, NULL) == -1)
-			err(EXIT_RUNTIME, "sigaction");
+		handle_signal(forwarded_signals[i], forward_signal);
+	for (i = 0; i < sizeof(ending_signals) / sizeof(ending_signals[0]); i++)
+		handle_signal(ending_signals[i], end_on_signal);
+	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		handle_signal(sig, end_on_signal);
 }
 
 /* ------------------------------------------------------------------------
@@ -680,16 +799,18 @@ static int add_veth(int fd, const char *name, pid_t pid)
 	return nl_talk(fd, n);
 }
 
-static int delete_link(int fd, const char *name)
+/*
+ * Delete the link whose index is INDEX (NAME is for -v). By index, not by
+ * name: once our link is gone, its name is free for another container to
+ * take, while the kernel does not give its index to a new link again.
+ */
+static int delete_link(int fd, int index, const char *name)
 {
-	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = index};
 	char buf[NL_BUFSIZE];
-	struct nlmsghdr *n;
 
-	say("netlink RTM_DELLINK %s", name);
-	n = nl_new(buf, RTM_DELLINK, 0, &ifi, sizeof(ifi));
-	nl_attr(n, IFLA_IFNAME, name, strlen(name) + 1);
-	return nl_talk(fd, n);
+	say("netlink RTM_DELLINK index %d (%s)", index, name);
+	return nl_talk(fd, nl_new(buf, RTM_DELLINK, 0, &ifi, sizeof(ifi)));
 }
 
 /* ------------------------------------------------------------------------
@@ -773,7 +894,8 @@ static void setup_dev(void)
 		err(EXIT_RUNTIME, "mkdir in dev");
 	do_mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		 "newinstance,ptmxmode=0666,mode=0620");
-	do_mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m");
+	/* Like Docker's: shared memory is for data, not for programs. */
+	do_mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=64m");
 }
 
 /* An O_PATH descriptor for DIR, as a path overlayfs can take: /proc/self/fd/N. */
@@ -811,8 +933,8 @@ static void add_option(char *options, size_t size, const char *a, const char *b,
 static void setup_overlay(const struct config *cfg)
 {
 	static const char *const dirs[] = {"proc", "sys", "dev"};
-	char options[4096] = "", lower[64], upper[PATH_MAX + 8], work[PATH_MAX + 8];
-	int i, fds[MAX_LAYERS + 1];
+	char options[4096] = "", lower[64], upper[PATH_MAX + 8], work[PATH_MAX + 8], path[64];
+	int i, fds[MAX_LAYERS + 3];
 	struct stat st;
 
 	for (i = cfg->nlayers - 1; i >= 0; i--) {
@@ -833,8 +955,10 @@ static void setup_overlay(const struct config *cfg)
 	}
 	/* userxattr: in a user namespace overlayfs keeps its own metadata
 	 * (opaque directories, redirects) in user.overlay.* xattrs. */
-	add_option(options, sizeof(options), ",upperdir=", upper, "");
-	add_option(options, sizeof(options), ",workdir=", work, ",userxattr");
+	fds[cfg->nlayers + 1] = fd_path(path, sizeof(path), upper);
+	add_option(options, sizeof(options), ",upperdir=", path, "");
+	fds[cfg->nlayers + 2] = fd_path(path, sizeof(path), work);
+	add_option(options, sizeof(options), ",workdir=", path, ",userxattr");
 	if (!cfg->upper) {
 		do_mount("overlay", cfg->rootfs, "overlay", 0, options);
 	} else {
@@ -843,7 +967,7 @@ static void setup_overlay(const struct config *cfg)
 		if (mount("overlay", cfg->rootfs, "overlay", 0, options) == -1)
 			err(EXIT_RUNTIME, "mount overlay with --upper %s", cfg->upper);
 	}
-	for (i = 0; i <= cfg->nlayers; i++)
+	for (i = 0; i <= cfg->nlayers + 2; i++)
 		close(fds[i]);
 	/* A layer or the upper can turn /proc, /sys or /dev into a symlink in
 	 * the merged tree, which check_rootfs() could not see: look again. */
@@ -898,9 +1022,6 @@ static void setup_mounts(const struct config *cfg)
 		err(EXIT_RUNTIME, "detach the old root");
 	if (chdir("/") == -1)
 		err(EXIT_RUNTIME, "chdir /");
-	/* The host's PATH names the host's directories; use the usual one. */
-	if (setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1) == -1)
-		err(EXIT_RUNTIME, "setenv PATH");
 }
 
 /*
@@ -1157,47 +1278,128 @@ static const long blocked_syscalls[] = {
 	 CLONE_NEWCGROUP)
 
 /*
+ * The highest system call number this filter was reviewed against: Linux
+ * 6.6's map_shadow_stack (the numbers from 424 on are the same on every
+ * architecture). A newer call is one nobody here has weighed, so it gets
+ * ENOSYS, "not implemented", which programs already handle: a new kernel
+ * does not quietly widen what the container may do.
+ */
+#define LAST_REVIEWED_SYSCALL 453
+
+/* personality(2) values allowed, as in Docker's profile: Linux, 32-bit
+ * Linux, UNAME26 with either, and 0xffffffff, which only asks. */
+static const unsigned int allowed_personalities[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
+
+/* ioctl(2) requests refused on any descriptor: pushing input into a
+ * terminal (TIOCSTI), and the virtual console's paste (TIOCLINUX). */
+static const unsigned int blocked_ioctls[] = {TIOCSTI, TIOCLINUX};
+
+/*
+ * The filter under construction. A jump names its target by a label, and
+ * link_filter() turns labels into offsets once every instruction is in
+ * place: inserting a line never breaks a count made by hand.
+ */
+enum label { NEXT, ALLOW, REFUSE, UNKNOWN, KILL, CLONE, PERSONALITY, IOCTL, LABELS };
+static struct sock_filter filter[128];
+static enum label filter_jt[128], filter_jf[128];
+static size_t filter_len, label_at[LABELS];
+
+static void emit(struct sock_filter insn, enum label jt, enum label jf)
+{
+	if (filter_len == sizeof(filter) / sizeof(filter[0]))
+		errx(EXIT_RUNTIME, "seccomp filter longer than %zu instructions", filter_len);
+	filter_jt[filter_len] = jt;
+	filter_jf[filter_len] = jf;
+	filter[filter_len++] = insn;
+}
+
+static void place(enum label label)
+{
+	label_at[label] = filter_len;
+}
+
+/* Classic BPF jumps only forward, at most 255 instructions. */
+static void link_filter(void)
+{
+	size_t i, to;
+
+	for (i = 0; i < filter_len; i++) {
+		if (BPF_CLASS(filter[i].code) != BPF_JMP)
+			continue;
+		to = filter_jt[i] == NEXT ? i + 1 : label_at[filter_jt[i]];
+		if (to <= i || to - i - 1 > 255)
+			errx(EXIT_RUNTIME, "seccomp: jump from %zu to %zu", i, to);
+		filter[i].jt = to - i - 1;
+		to = filter_jf[i] == NEXT ? i + 1 : label_at[filter_jf[i]];
+		if (to <= i || to - i - 1 > 255)
+			errx(EXIT_RUNTIME, "seccomp: jump from %zu to %zu", i, to);
+		filter[i].jf = to - i - 1;
+	}
+}
+
+/* One instruction each; the offsets of jumps are filled in by link_filter(). */
+#define INSN(insn)  ((struct sock_filter)insn)
+#define LOAD(field) INSN(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field)))
+#define RET(value)  INSN(BPF_STMT(BPF_RET | BPF_K, value))
+#define JEQ(k)      INSN(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 0))
+#define JGE(k)      INSN(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, k, 0, 0))
+#define JGT(k)      INSN(BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, k, 0, 0))
+#define JSET(k)     INSN(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, k, 0, 0))
+
+/*
  * DOC: seccomp
  * A classic BPF program the kernel runs on every system call, reading a
- * struct seccomp_data. The fixed instructions are numbered; the table
- * adds two per blocked call. A wrong architecture would decode every
- * number differently, so it is killed outright; x32 numbers (the same
- * calls under other numbers) are refused. clone3() gets ENOSYS, so libc
- * falls back to clone(), whose flags, unlike clone3's, the filter can read.
+ * struct seccomp_data. A wrong architecture would decode every number
+ * differently, so it is killed outright; x32 numbers (the same calls
+ * under other numbers) are refused, and numbers past the last one
+ * reviewed get ENOSYS. clone3() gets ENOSYS too, so libc falls back to
+ * clone(), whose flags, unlike clone3's, the filter can read. Three calls
+ * are refused only for some arguments (clone, personality, ioctl): the
+ * filter reads the low 32 bits of the argument, all the kernel uses.
+ * Everything else is allowed: this is a deny-list (see the chapter).
  */
 static void install_seccomp(void)
 {
-	enum { FIXED = 13, PER_ENTRY = 2 }; /* 0-7 above the table, 5 below */
-	struct sock_filter filter[FIXED + PER_ENTRY * (sizeof(blocked_syscalls) / sizeof(long))];
 	struct sock_fprog prog = {.filter = filter};
-	size_t i, n = 0;
+	size_t i;
 
-#define LOAD(field) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
-#define RET(value)  BPF_STMT(BPF_RET | BPF_K, value)
-	/* 0 */ filter[n++] = (struct sock_filter)LOAD(arch);
-	/* 1 */ filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_AUDIT_ARCH, 1, 0);
-	/* 2 */ filter[n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
-	/* 3 */ filter[n++] = (struct sock_filter)LOAD(nr);
-	/* 4 */ filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1);
-	/* 5 */ filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
-	/* 6 */ filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
-	/* 7 */ filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | ENOSYS);
-	for (i = 0; i < sizeof(blocked_syscalls) / sizeof(blocked_syscalls[0]); i++) {
-		filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, blocked_syscalls[i], 0, 1);
-		filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
-	}
-	/* The last instructions, numbered from the end of the table:
-	 * +0 not clone(): to +4, allow; +1 load clone's flags (args[0], low
-	 * 32 bits, little-endian); +2 no namespace flag: to +4; +3 refuse. */
-	filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
-	filter[n++] = (struct sock_filter)LOAD(args[0]);
-	filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NAMESPACES, 0, 1);
-	filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ERRNO | EPERM);
-	/* +4 */ filter[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
-#undef LOAD
-#undef RET
-	prog.len = n;
-	say("seccomp(SECCOMP_SET_MODE_FILTER): %zu instructions, %zu calls refused", n, i);
+	/* 0 */ emit(LOAD(arch), NEXT, NEXT);
+	/* 1 */ emit(JEQ(SECCOMP_AUDIT_ARCH), NEXT, KILL);
+	/* 2 */ emit(LOAD(nr), NEXT, NEXT);
+	/* 3 */ emit(JGE(__X32_SYSCALL_BIT), REFUSE, NEXT);
+	/* 4 */ emit(JGT(LAST_REVIEWED_SYSCALL), UNKNOWN, NEXT);
+	/* 5 */ emit(JEQ(SYS_clone3), UNKNOWN, NEXT);
+	/* 6 */ emit(JEQ(SYS_clone), CLONE, NEXT);
+	/* 7 */ emit(JEQ(SYS_personality), PERSONALITY, NEXT);
+	/* 8 */ emit(JEQ(SYS_ioctl), IOCTL, NEXT);
+	/* 9.. one a blocked call */
+	for (i = 0; i < sizeof(blocked_syscalls) / sizeof(blocked_syscalls[0]); i++)
+		emit(JEQ(blocked_syscalls[i]), REFUSE, NEXT);
+	emit(RET(SECCOMP_RET_ALLOW), NEXT, NEXT);
+	place(CLONE); /* clone(flags, ...): no namespace flag */
+	emit(LOAD(args[0]), NEXT, NEXT);
+	emit(JSET(CLONE_NAMESPACES), REFUSE, ALLOW);
+	place(PERSONALITY); /* personality(persona): one of Docker's values */
+	emit(LOAD(args[0]), NEXT, NEXT);
+	for (i = 0; i < sizeof(allowed_personalities) / sizeof(allowed_personalities[0]); i++)
+		emit(JEQ(allowed_personalities[i]), ALLOW, NEXT);
+	emit(RET(SECCOMP_RET_ERRNO | EPERM), NEXT, NEXT);
+	place(IOCTL); /* ioctl(fd, request, ...): not a blocked request */
+	emit(LOAD(args[1]), NEXT, NEXT);
+	for (i = 0; i < sizeof(blocked_ioctls) / sizeof(blocked_ioctls[0]); i++)
+		emit(JEQ(blocked_ioctls[i]), REFUSE, NEXT);
+	place(ALLOW);
+	emit(RET(SECCOMP_RET_ALLOW), NEXT, NEXT);
+	place(REFUSE);
+	emit(RET(SECCOMP_RET_ERRNO | EPERM), NEXT, NEXT);
+	place(UNKNOWN);
+	emit(RET(SECCOMP_RET_ERRNO | ENOSYS), NEXT, NEXT);
+	place(KILL);
+	emit(RET(SECCOMP_RET_KILL_PROCESS), NEXT, NEXT);
+	link_filter();
+	prog.len = filter_len;
+	say("seccomp(SECCOMP_SET_MODE_FILTER): %zu instructions, %zu calls refused", filter_len,
+	    sizeof(blocked_syscalls) / sizeof(blocked_syscalls[0]));
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == -1)
 		err(EXIT_RUNTIME, "install the seccomp filter");
 }
@@ -1228,18 +1430,44 @@ static void harden_command(void)
 	install_seccomp();
 }
 
+/*
+ * DOC: environment
+ * The command starts with a small environment of its own, as docker run
+ * gives it, not with ours: the host's variables describe the host, and
+ * some are keys to it (SSH_AUTH_SOCK reaches an agent that signs as the
+ * user; SUDO_USER names them). TERM is kept when the caller's input is a
+ * terminal, for programs that draw on it; -e KEY=VALUE adds more. New
+ * files get mode 0644 whatever the caller's umask was.
+ */
+static void set_environment(const struct config *cfg)
+{
+	int i;
+
+	if (clearenv() != 0)
+		errx(EXIT_RUNTIME, "clearenv failed");
+	if (setenv("PATH", DEFAULT_PATH, 1) == -1 || setenv("HOSTNAME", cfg->hostname, 1) == -1 ||
+	    setenv("HOME", "/root", 1) == -1 || (cfg->term && setenv("TERM", cfg->term, 1) == -1))
+		err(EXIT_RUNTIME, "setenv");
+	for (i = 0; i < cfg->nenv; i++)
+		if (putenv(cfg->env[i]) != 0)
+			err(EXIT_RUNTIME, "putenv %s", cfg->env[i]);
+	umask(022);
+}
+
 /* Replace this process with the command. Never returns. */
 static void exec_command(const struct config *cfg)
 {
 	size_t i;
 
-	/* The command starts with default dispositions, whatever we inherited:
-	 * a shell cannot trap a signal that was ignored when it started. */
+	/* What we handled starts with its default action; what the caller
+	 * ignored stays ignored (see handle_signal()). */
 	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
-		signal(forwarded_signals[i], SIG_DFL);
-	/* A signal that came while the container was being made. */
-	if (pending_signal)
-		raise(pending_signal);
+		handle_signal(forwarded_signals[i], SIG_DFL);
+	set_environment(cfg);
+	/* A signal that came while the container was being made is delivered
+	 * now, and does to the command what it would have done. */
+	if (sigprocmask(SIG_SETMASK, &cfg->caller_mask, NULL) == -1)
+		err(EXIT_RUNTIME, "sigprocmask");
 	say("execvp(\"%s\")", cfg->argv[0]);
 	execvp(cfg->argv[0], cfg->argv);
 	if (errno == ENOENT) {
@@ -1278,27 +1506,45 @@ static void await_parent(const struct config *cfg)
  * every zombie, and exits with the command's status. When PID 1 exits, the
  * kernel kills whatever else is left in the namespace.
  */
+/* PID 1's handler: pass the signal on to the command's process group. */
+static void pass_on_signal(int sig)
+{
+	int saved = errno;
+
+	if (forward_to > 0)
+		signal_command(forward_to, sig);
+	errno = saved;
+}
+
 static int run_init(const struct config *cfg)
 {
-	sigset_t all, old;
+	size_t i;
 	pid_t pid;
 	int status;
 
-	/* Block signals until forward_to names the command, so none is lost. */
-	sigfillset(&all);
-	if (sigprocmask(SIG_BLOCK, &all, &old) == -1)
-		err(EXIT_RUNTIME, "sigprocmask");
+	/* Our signals are still blocked (see main()): they wait for these
+	 * handlers, and for forward_to to name the command. */
+	for (i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+		handle_signal(forwarded_signals[i], pass_on_signal);
 	say("fork() the command");
 	pid = fork();
 	if (pid == -1)
 		err(EXIT_RUNTIME, "fork");
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* A process group of its own, for the signals we pass on. */
+		if (setpgid(0, 0) == -1)
+			err(EXIT_RUNTIME, "setpgid");
 		harden_command(); /* 09 */
 		exec_command(cfg);
 	}
+	/* The same from this side, whichever of us runs first. Once the
+	 * command has called execve() we may not (EACCES), nor once it is
+	 * gone (ESRCH), but by then it has done it itself. */
+	if (setpgid(pid, pid) == -1 && errno != EACCES && errno != ESRCH)
+		err(EXIT_RUNTIME, "setpgid");
 	forward_to = pid;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (sigprocmask(SIG_SETMASK, &cfg->caller_mask, NULL) == -1)
+		err(EXIT_RUNTIME, "sigprocmask");
 	/* DOC: reap */
 	for (;;) {
 		pid_t done = wait(&status);
@@ -1403,9 +1649,15 @@ static int child(void *arg)
 	/* clone() gave us both ends; with the write end open here we would
 	 * never see end-of-file if the parent died. */
 	close(cfg->sync_pipe[1]);
-	/* From here on a signal for the container is kept, not lost: as PID 1
-	 * of a new PID namespace (02-pid) we would get only those we handle. */
-	forward_signals();
+	/* DOC: session
+	 * A session of our own, with no controlling terminal. In the caller's
+	 * session we could push input into its terminal (ioctl TIOCSTI), which
+	 * its shell would read as typed once we exit; outside it, only a
+	 * process with CAP_SYS_ADMIN on the host can, and root in a user
+	 * namespace (06-user) has no capability on the host. */
+	say("setsid()");
+	if (setsid() == -1)
+		err(EXIT_RUNTIME, "setsid");
 	/* DOC: pdeathsig
 	 * If the runtime dies, even by SIGKILL, the kernel kills us too. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
@@ -1517,6 +1769,10 @@ static void check_rootfs(const struct config *cfg)
 		err(EXIT_RUNTIME, "rootfs %s", cfg->rootfs);
 	if (!S_ISDIR(st.st_mode))
 		errx(EXIT_RUNTIME, "rootfs %s is not a directory", cfg->rootfs);
+	/* pivot_root(2) needs a new root other than the one we have. */
+	if (realpath(cfg->rootfs, path) && strcmp(path, "/") == 0)
+		errx(EXIT_RUNTIME, "rootfs %s is the host's own root: the container needs one of its own",
+		     cfg->rootfs);
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", cfg->rootfs, dirs[i]);
 		if (lstat(path, &st) == -1)
@@ -1553,6 +1809,10 @@ static void check_overlap(const struct config *cfg)
 		for (j = i + 1; j < cfg->nlayers; j++)
 			if (inside(cfg->layers[i], cfg->layers[j]) && inside(cfg->layers[j], cfg->layers[i]))
 				errx(EXIT_RUNTIME, "--layer %s given twice", cfg->layers[i]);
+	for (i = 0; i < cfg->nlayers; i++)
+		if (inside(cfg->layers[i], cfg->rootfs) || inside(cfg->rootfs, cfg->layers[i]))
+			errx(EXIT_RUNTIME, "--layer %s and the rootfs %s lie one inside the other, which "
+					   "overlayfs refuses", cfg->layers[i], cfg->rootfs);
 	if (!cfg->upper)
 		return;
 	if (inside(cfg->upper, cfg->rootfs))
@@ -1565,10 +1825,40 @@ static void check_overlap(const struct config *cfg)
 }
 
 /*
+ * --upper DIR as the directory itself, not a symlink to it, since the work
+ * directory must sit beside it, on its filesystem. Both are named before
+ * clone(), so the child's copy of cfg has them.
+ */
+static void name_work_dir(struct config *cfg)
+{
+	static char upper[PATH_MAX];
+	char copy[PATH_MAX], copy2[PATH_MAX], dir[PATH_MAX];
+
+	snprintf(copy, sizeof(copy), "%s", cfg->upper);
+	snprintf(copy2, sizeof(copy2), "%s", cfg->upper);
+	if (!realpath(cfg->upper, upper)) {
+		if (errno != ENOENT || !realpath(dirname(copy), dir))
+			err(EXIT_RUNTIME, "--upper %s", cfg->upper);
+		if ((size_t)snprintf(upper, sizeof(upper), "%s/%s", strcmp(dir, "/") ? dir : "",
+				     basename(copy2)) >= sizeof(upper))
+			errx(EXIT_RUNTIME, "--upper %s: path too long", cfg->upper);
+	}
+	if (!strcmp(upper, "/"))
+		errx(EXIT_RUNTIME, "--upper /: the upper layer needs a directory of its own");
+	cfg->upper = upper;
+	snprintf(copy, sizeof(copy), "%s", upper);
+	snprintf(copy2, sizeof(copy2), "%s", upper);
+	snprintf(dir, sizeof(dir), "%s", dirname(copy));
+	if ((size_t)snprintf(cfg->work, sizeof(cfg->work), "%s/.%s.work", strcmp(dir, "/") ? dir : "",
+			     basename(copy2)) >= sizeof(cfg->work))
+		errx(EXIT_RUNTIME, "--upper %s: path too long", cfg->upper);
+}
+
+/*
  * DOC: check-layers
  * Layers must be directories. overlayfs takes its options as one string in
- * which ':' and ',' separate layers and options, so the upper layer's path
- * must not hold them (lower layers are passed as /proc/self/fd/N).
+ * which ':' and ',' separate layers and options, so no path is put in it as
+ * given: each layer is passed as /proc/self/fd/N (see setup_overlay()).
  */
 static void check_layers(struct config *cfg)
 {
@@ -1581,44 +1871,55 @@ static void check_layers(struct config *cfg)
 		if (!S_ISDIR(st.st_mode))
 			errx(EXIT_RUNTIME, "layer %s is not a directory", cfg->layers[i]);
 	}
-	if (cfg->upper && strpbrk(cfg->upper, ":,\\"))
-		errx(EXIT_RUNTIME, "--upper %s: overlayfs cannot take ':', ',' or '\\' in a path",
-		     cfg->upper);
 	if (cfg->upper && stat(cfg->upper, &st) == 0 && !S_ISDIR(st.st_mode))
 		errx(EXIT_RUNTIME, "--upper %s is not a directory", cfg->upper);
 	check_overlap(cfg);
-	if (cfg->upper) {
-		char copy[PATH_MAX], copy2[PATH_MAX];
-
-		/* Named before clone(), so the child's copy of cfg has it. */
-		snprintf(copy, sizeof(copy), "%s", cfg->upper);
-		snprintf(copy2, sizeof(copy2), "%s", cfg->upper);
-		if ((size_t)snprintf(cfg->work, sizeof(cfg->work), "%s/.%s.work-%d", dirname(copy),
-				     basename(copy2), getpid()) >= sizeof(cfg->work))
-			errx(EXIT_RUNTIME, "--upper %s: path too long", cfg->upper);
-	}
+	if (cfg->upper)
+		name_work_dir(cfg);
 }
 
 /*
- * A regular file, or nothing: not a symlink to follow, not a FIFO to block
- * on, not a device that cleanup() would later unlink.
+ * DOC: pid-file
+ * A regular file, or nothing: not a symlink, a FIFO or a device, which
+ * would be replaced. It is written whole, into a new file beside it that
+ * is then renamed over it, so a reader never finds it empty or half
+ * written. At exit it is removed only if it is still the file we wrote.
  */
 static void write_pid_file(struct config *cfg)
 {
+	char tmp[PATH_MAX];
 	struct stat st;
-	int fd;
+	int fd, saved;
 
 	if (!cfg->pid_file)
 		return;
-	fd = open(cfg->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-		  0644);
+	if (lstat(cfg->pid_file, &st) == 0 && !S_ISREG(st.st_mode))
+		errx(EXIT_RUNTIME, "pid file %s is not a regular file", cfg->pid_file);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", cfg->pid_file) >= sizeof(tmp))
+		errx(EXIT_RUNTIME, "pid file %s: path too long", cfg->pid_file);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd == -1)
 		err(EXIT_RUNTIME, "pid file %s", cfg->pid_file);
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
-		errx(EXIT_RUNTIME, "pid file %s is not a regular file", cfg->pid_file);
-	cfg->pid_written = 1;
-	if (dprintf(fd, "%d\n", cfg->child) < 0 || close(fd) == -1)
+	if (fchmod(fd, 0644) == -1 || dprintf(fd, "%d\n", cfg->child) < 0 || fstat(fd, &st) == -1 ||
+	    close(fd) == -1 || rename(tmp, cfg->pid_file) == -1) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
 		err(EXIT_RUNTIME, "pid file %s", cfg->pid_file);
+	}
+	cfg->pid_dev = st.st_dev;
+	cfg->pid_ino = st.st_ino;
+}
+
+/* Remove the pid file if it is still the one we wrote. */
+static void remove_pid_file(struct config *cfg)
+{
+	struct stat st;
+
+	if (cfg->pid_ino && lstat(cfg->pid_file, &st) == 0 && st.st_dev == cfg->pid_dev &&
+	    st.st_ino == cfg->pid_ino && unlink(cfg->pid_file) == -1)
+		warn("remove pid file %s", cfg->pid_file);
+	cfg->pid_ino = 0;
 }
 
 /* Run FN in the network namespace of process PID, then come back. */
@@ -1681,6 +1982,7 @@ static void setup_veth(struct config *cfg)
 			err(EXIT_RUNTIME, "create veth pair %s", name);
 	}
 	memcpy(cfg->veth, name, sizeof(name));
+	cfg->veth_index = ifindex(name);
 	if (!cfg->ip) {
 		cfg->host_ip.s_addr = htonl(NET_BASE + slot * 4 + 1);
 		cfg->ctr_ip.s_addr = htonl(NET_BASE + slot * 4 + 2);
@@ -1785,47 +2087,125 @@ static int remove_cgroup_dir(const char *dir)
 	return -1;
 }
 
-/* A process exists and is not a zombie. */
-static int process_alive(pid_t pid)
+/*
+ * DOC: owner-lock
+ * A runtime killed with SIGKILL cannot remove its cgroup; the next run, or
+ * --cleanup, does, but only once that runtime is surely gone. Its PID
+ * cannot tell: PIDs are reused, and a runtime in another PID namespace has
+ * a PID we do not see. A lock can. Each runtime holds an exclusive
+ * flock(2) on STATE_DIR/NAME.lock, NAME being its cgroup's, for as long as
+ * it runs; the kernel lets go of the lock when the runtime dies, however
+ * it dies. Whoever can take the lock knows its owner is gone.
+ */
+static int lock_name(const char *name, int create)
 {
-	char path[64], state = 'Z';
-	FILE *f;
+	char path[PATH_MAX];
+	struct stat st, linked;
+	int fd, saved;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
-		state = 'Z';
-	fclose(f);
-	return state != 'Z';
+	snprintf(path, sizeof(path), "%s/%s.lock", STATE_DIR, name);
+	for (;;) {
+		if (create && mkdir(STATE_DIR, 0700) == -1 && errno != EEXIST)
+			err(EXIT_RUNTIME, "mkdir %s", STATE_DIR);
+		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+		if (fd == -1 && errno == ENOENT && create)
+			continue; /* another runtime removed STATE_DIR just now */
+		if (fd == -1)
+			return -1;
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		/* Whoever held it before may have removed it since we opened it. */
+		if (fstat(fd, &st) == 0 && stat(path, &linked) == 0 && st.st_ino == linked.st_ino &&
+		    st.st_dev == linked.st_dev)
+			return fd;
+		close(fd);
+		if (!create) {
+			errno = ENOENT;
+			return -1;
+		}
+	}
 }
 
-/*
- * A runtime killed with SIGKILL cannot remove its cgroup. Its name holds
- * its PID: remove the cgroups of runtimes that no longer run, and only
- * those, so a cgroup of a live container is never touched.
- */
+/* [parent] Our cgroup's name, and its lock for as long as we run: ctr-PID,
+ * or ctr-PID-N while runtimes in other PID namespaces hold the first. */
+static void take_name(struct config *cfg)
+{
+	int n;
+
+	for (n = 1; n <= 100; n++) {
+		if (n == 1)
+			snprintf(cfg->name, sizeof(cfg->name), "ctr-%d", getpid());
+		else
+			snprintf(cfg->name, sizeof(cfg->name), "ctr-%d-%d", getpid(), n);
+		say("flock(\"%s/%s.lock\", LOCK_EX | LOCK_NB)", STATE_DIR, cfg->name);
+		cfg->lock_fd = lock_name(cfg->name, 1);
+		if (cfg->lock_fd != -1)
+			return;
+		if (errno != EWOULDBLOCK)
+			err(EXIT_RUNTIME, "lock %s/%s.lock", STATE_DIR, cfg->name);
+	}
+	errx(EXIT_RUNTIME, "no free name in %s", STATE_DIR);
+}
+
+/* Remove the lock file FD is the lock of, and STATE_DIR once it is empty. */
+static void drop_lock(const char *name, int fd)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s.lock", STATE_DIR, name);
+	if (unlink(path) == -1)
+		warn("remove %s", path);
+	close(fd);
+	rmdir(STATE_DIR); /* fails while other runtimes use it: fine */
+}
+
+/* What a runtime that is gone left under NAME: its cgroups, then its lock. */
+static void reclaim(const struct config *cfg, const char *name)
+{
+	char roots[3][64], path[PATH_MAX];
+	size_t i, n = cgroup_hierarchies(cfg, roots);
+	int fd = lock_name(name, 0);
+
+	if (fd == -1 && errno != ENOENT)
+		return; /* its runtime is alive, or it is our own */
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s/%s", roots[i], CGROUP_PARENT, name);
+		if (access(path, F_OK) == -1)
+			continue;
+		say("rmdir(\"%s\"): its runtime is gone", path);
+		if (remove_cgroup_dir(path) == -1)
+			warn("remove stale cgroup %s", path);
+	}
+	if (fd != -1)
+		drop_lock(name, fd);
+}
+
+/* Reclaim every cgroup and lock whose runtime is gone, and only those. */
 static void remove_stale_cgroups(const struct config *cfg)
 {
-	char roots[3][64], dir[PATH_MAX], path[PATH_MAX + 256];
-	struct dirent *d;
+	char roots[3][64], dir[PATH_MAX], name[NAME_MAX + 1];
 	size_t i, n = cgroup_hierarchies(cfg, roots);
-	pid_t pid;
+	struct dirent *d;
 	DIR *parent;
 
-	for (i = 0; i < n; i++) {
-		snprintf(dir, sizeof(dir), "%s/%s", roots[i], CGROUP_PARENT);
+	for (i = 0; i <= n; i++) {
+		if (i < n)
+			snprintf(dir, sizeof(dir), "%s/%s", roots[i], CGROUP_PARENT);
+		else
+			snprintf(dir, sizeof(dir), "%s", STATE_DIR);
 		parent = opendir(dir);
 		if (!parent)
 			continue;
-		while ((d = readdir(parent)))
-			if (sscanf(d->d_name, "ctr-%d", &pid) == 1 && !process_alive(pid)) {
-				snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-				say("rmdir(\"%s\"): its runtime is gone", path);
-				if (remove_cgroup_dir(path) == -1)
-					warn("remove stale cgroup %s", path);
-			}
+		while ((d = readdir(parent))) {
+			if (strncmp(d->d_name, "ctr-", 4) != 0)
+				continue;
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(d->d_name, "."), d->d_name);
+			reclaim(cfg, name);
+		}
 		closedir(parent);
 		rmdir(dir); /* fails while other containers use it: fine */
 	}
@@ -1871,12 +2251,13 @@ static void setup_cgroup(struct config *cfg)
 		warnx("rootless: no cgroup of its own without root");
 		return;
 	}
+	take_name(cfg);
 	remove_stale_cgroups(cfg);
 	n = cgroup_hierarchies(cfg, roots);
 	snprintf(pid, sizeof(pid), "%d", cfg->child);
 	for (i = 0; i < n; i++) {
 		snprintf(parent, sizeof(parent), "%s/%s", roots[i], CGROUP_PARENT);
-		snprintf(dir, sizeof(dir), "%s/ctr-%d", parent, getpid());
+		snprintf(dir, sizeof(dir), "%s/%s", parent, cfg->name);
 		cfg->cgroup_made = 1;
 		for (tries = 0;; tries++) {
 			if (mkdir(parent, 0755) == -1 && errno != EEXIST)
@@ -1888,8 +2269,8 @@ static void setup_cgroup(struct config *cfg)
 			say("mkdir(\"%s\")", dir);
 			if (mkdir(dir, 0755) == 0)
 				break;
-			/* EEXIST: a runtime killed earlier had our PID; its
-			 * cgroup is stale, since our PID is ours now. */
+			/* EEXIST: a runtime killed earlier had our name; its
+			 * cgroup is stale, since we hold the name's lock. */
 			if (errno == EEXIST && tries < 10 && remove_cgroup_dir(dir) == 0)
 				continue;
 			if (errno != ENOENT || tries == 10)
@@ -1910,7 +2291,7 @@ static void remove_cgroup(const struct config *cfg)
 
 	for (i = 0; i < n; i++) {
 		snprintf(parent, sizeof(parent), "%s/%s", roots[i], CGROUP_PARENT);
-		snprintf(dir, sizeof(dir), "%s/ctr-%d", parent, getpid());
+		snprintf(dir, sizeof(dir), "%s/%s", parent, cfg->name);
 		say("rmdir(\"%s\")", dir);
 		if (remove_cgroup_dir(dir) == -1)
 			warn("remove cgroup %s", dir);
@@ -1924,62 +2305,100 @@ static unsigned int mapped_root(const char *map)
 	return (unsigned int)strtoul(strchr(map, ':') + 1, NULL, 10);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/*
+ * rm -rf NAME in the directory DIRFD, on its filesystem only. Every step
+ * is relative to a directory already open and never follows a symlink, so
+ * a symlink planted in a shared directory cannot steer it elsewhere.
+ */
+static void remove_tree_at(int dirfd, const char *name, dev_t dev)
 {
-	(void)st, (void)ftw;
-	if (flag == FTW_DP ? rmdir(path) : unlink(path))
-		warn("remove %s", path);
-	return 0;
-}
+	struct dirent *d;
+	struct stat st;
+	DIR *dir;
+	int fd;
 
-/* rm -rf, without crossing into other filesystems. */
-static void remove_tree(const char *dir)
-{
-	say("remove %s", dir);
-	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno != ENOENT)
+			warn("remove %s", name);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dirfd, name, 0) == -1)
+			warn("remove %s", name);
+		return;
+	}
+	if (st.st_dev != dev)
+		return; /* a mount point: not ours to empty */
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd != -1 && (dir = fdopendir(fd))) {
+		while ((d = readdir(dir)))
+			if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
+				remove_tree_at(fd, d->d_name, dev);
+		closedir(dir);
+	} else if (fd != -1) {
+		close(fd);
+	}
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) == -1)
+		warn("remove %s", name);
 }
 
 /*
  * DOC: upper
  * overlayfs needs a work directory on the same filesystem as the upper
- * one, and empty: we make one beside DIR, named after our PID, and remove
- * it at exit. One left by a runtime killed with SIGKILL is removed by the
- * next run that uses the same DIR. Both belong to the container's root.
+ * one, and empty: we make one beside DIR, and remove it at exit. Two
+ * overlays must never share an upper directory, so we hold an exclusive
+ * flock(2) on DIR while we run. Holding it also tells us that a work
+ * directory found beside DIR is a leftover of a runtime killed with
+ * SIGKILL, to remove. Both belong to the container's root.
  */
 static void setup_upper(struct config *cfg)
 {
-	char parent[PATH_MAX], prefix[PATH_MAX], path[PATH_MAX * 2], *slash;
 	unsigned int uid = mapped_root(cfg->uid_map), gid = mapped_root(cfg->gid_map);
+	char parent[PATH_MAX], *name;
 	struct dirent *d;
+	struct stat st;
+	size_t len;
 	DIR *dir;
-	pid_t pid;
 
 	if (!cfg->upper)
 		return;
 	if (mkdir(cfg->upper, 0755) == 0)
 		cfg->upper_made = 1;
+	else if (errno != EEXIST)
+		err(EXIT_RUNTIME, "create --upper %s", cfg->upper);
 	if (cfg->upper_made && chown(cfg->upper, uid, gid) == -1)
 		err(EXIT_RUNTIME, "chown %s", cfg->upper);
-	/* cfg->work is PARENT/.NAME.work-PID: look for PARENT/.NAME.work-* */
-	snprintf(parent, sizeof(parent), "%s", cfg->work);
-	slash = strrchr(parent, '/');
-	*slash = '\0';
-	snprintf(prefix, sizeof(prefix), "%s", slash + 1);
-	*strrchr(prefix, '-') = '\0';
-	if ((dir = opendir(parent))) {
-		while ((d = readdir(dir)))
-			if (!strncmp(d->d_name, prefix, strlen(prefix)) &&
-			    sscanf(d->d_name + strlen(prefix), "-%d", &pid) == 1 &&
-			    !process_alive(pid)) {
-				snprintf(path, sizeof(path), "%s/%s", parent, d->d_name);
-				remove_tree(path);
-			}
-		closedir(dir);
+	cfg->upper_fd = open(cfg->upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfg->upper_fd == -1)
+		err(EXIT_RUNTIME, "--upper %s", cfg->upper);
+	say("flock(\"%s\", LOCK_EX | LOCK_NB)", cfg->upper);
+	if (flock(cfg->upper_fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			errx(EXIT_RUNTIME, "--upper %s is in use by another container", cfg->upper);
+		err(EXIT_RUNTIME, "lock --upper %s", cfg->upper);
 	}
+	/* cfg->work is PARENT/.NAME.work (older runtimes added -PID). */
+	snprintf(parent, sizeof(parent), "%s", cfg->work);
+	name = strrchr(parent, '/');
+	*name++ = '\0';
+	len = strlen(name);
+	cfg->work_parent = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfg->work_parent == -1 || fstat(cfg->work_parent, &st) == -1)
+		err(EXIT_RUNTIME, "open %s", parent);
+	dir = opendir(parent);
+	if (!dir)
+		err(EXIT_RUNTIME, "open %s", parent);
+	while ((d = readdir(dir)))
+		if (!strncmp(d->d_name, name, len) && (!d->d_name[len] || d->d_name[len] == '-')) {
+			say("remove %s/%s: its runtime is gone", parent, d->d_name);
+			remove_tree_at(cfg->work_parent, d->d_name, st.st_dev);
+		}
+	closedir(dir);
 	say("mkdir(\"%s\")", cfg->work);
-	if (mkdir(cfg->work, 0700) == -1)
+	if (mkdirat(cfg->work_parent, name, 0700) == -1)
 		err(EXIT_RUNTIME, "create overlay work directory %s", cfg->work);
-	if (chown(cfg->work, uid, gid) == -1)
+	cfg->work_made = 1;
+	if (fchownat(cfg->work_parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) == -1)
 		err(EXIT_RUNTIME, "chown %s", cfg->work);
 }
 
@@ -1988,10 +2407,10 @@ static void cgroup_file(char *path, size_t len, const struct config *cfg, const 
 			const char *file)
 {
 	if (cfg->cgroup_v2)
-		snprintf(path, len, "%s/%s/ctr-%d/%s", CGROUP_ROOT, CGROUP_PARENT, getpid(), file);
+		snprintf(path, len, "%s/%s/%s/%s", CGROUP_ROOT, CGROUP_PARENT, cfg->name, file);
 	else
-		snprintf(path, len, "%s/%s/%s/ctr-%d/%s", CGROUP_ROOT, controller, CGROUP_PARENT,
-			 getpid(), file);
+		snprintf(path, len, "%s/%s/%s/%s/%s", CGROUP_ROOT, controller, CGROUP_PARENT,
+			 cfg->name, file);
 }
 
 /* Write TEXT to FILE in our cgroup, if it exists there (OPTIONAL) or always. */
@@ -2116,36 +2535,79 @@ static struct config *cleanup_cfg;
 static void cleanup(void)
 {
 	struct config *cfg = cleanup_cfg;
+	sigset_t handled;
 
+	/* Nothing interrupts the clean-up: a signal that comes now waits. */
+	handled_signals(&handled);
+	if (sigprocmask(SIG_BLOCK, &handled, NULL) == -1)
+		warn("sigprocmask");
 	if (cfg->child > 0) {
 		kill(cfg->child, SIGKILL);
-		waitpid(cfg->child, NULL, 0);
+		while (waitpid(cfg->child, NULL, 0) == -1 && errno == EINTR)
+			;
 		cfg->child = 0;
 	}
-	if (cfg->pid_written)
-		unlink(cfg->pid_file);
-	if (cfg->veth[0]) {
+	remove_pid_file(cfg);
+	if (cfg->veth_index) {
 		int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 
 		/* ENODEV: it went already, with the container's namespace. */
-		if (fd == -1 || (delete_link(fd, cfg->veth) == -1 && errno != ENODEV))
+		if (fd == -1 || (delete_link(fd, cfg->veth_index, cfg->veth) == -1 && errno != ENODEV))
 			warn("delete veth %s", cfg->veth);
 		if (fd != -1)
 			close(fd);
 	}
+	cfg->veth_index = 0;
 	if (cfg->cgroup_made)
 		remove_cgroup(cfg);
-	if (cfg->work[0])
-		remove_tree(cfg->work);
+	cfg->cgroup_made = 0;
+	if (cfg->name[0])
+		drop_lock(cfg->name, cfg->lock_fd);
+	cfg->name[0] = '\0';
+	if (cfg->work_made) {
+		struct stat st;
+
+		say("remove %s", cfg->work);
+		if (fstat(cfg->work_parent, &st) == 0)
+			remove_tree_at(cfg->work_parent, strrchr(cfg->work, '/') + 1, st.st_dev);
+	}
+	cfg->work_made = 0;
 	if (cfg->upper_made && cfg->status == EXIT_RUNTIME)
 		rmdir(cfg->upper); /* only if still empty */
+	cfg->upper_made = 0;
+}
+
+/*
+ * Our exit status. After an ending signal (see ending_signals) the
+ * container is gone: clean up, then end the way the signal would have
+ * ended us, so the caller sees what happened.
+ */
+static int finish(int status)
+{
+	sigset_t sig;
+
+	if (!ending_signal)
+		return status;
+	cleanup();
+	sigemptyset(&sig);
+	sigaddset(&sig, ending_signal);
+	if (signal(ending_signal, SIG_DFL) == SIG_ERR || raise(ending_signal) != 0 ||
+	    sigprocmask(SIG_UNBLOCK, &sig, NULL) == -1)
+		warn("raise signal %d", ending_signal);
+	return 128 + ending_signal;
 }
 
 int main(int argc, char *argv[])
 {
 	static struct config cfg; /* static: cleanup() runs after main returns */
+	sigset_t handled;
 
 	cfg.status = EXIT_RUNTIME; /* 09: until the container has run */
+	/* DOC: block-signals
+	 * Until their handlers are in place in every process (see signals). */
+	handled_signals(&handled);
+	if (sigprocmask(SIG_BLOCK, &handled, &cfg.caller_mask) == -1)
+		err(EXIT_RUNTIME, "sigprocmask");
 	parse_args(&cfg, argc, argv);
 	if (cfg.cleanup_only) {
 		remove_stale_cgroups(&cfg); /* 07-cgroup */
@@ -2161,10 +2623,13 @@ int main(int argc, char *argv[])
 	if (atexit(cleanup) != 0)
 		errx(EXIT_RUNTIME, "atexit failed");
 	forward_to = cfg.child;
-	forward_signals();
+	runtime_signals();
 	close(cfg.sync_pipe[0]);
 	prepare_child(&cfg);
 	release_child(cfg.sync_pipe[1]);
+	/* The container is ready for signals: let them come. */
+	if (sigprocmask(SIG_SETMASK, &cfg.caller_mask, NULL) == -1)
+		err(EXIT_RUNTIME, "sigprocmask");
 	cfg.status = report_oom(&cfg, wait_child(&cfg)); /* 09 */
-	return cfg.status;
+	return finish(cfg.status);
 }
