@@ -135,12 +135,18 @@ layer() {
 }
 
 @test "overlay: a symlink to the upper directory works; the work directory sits beside the real one" {
-	mkdir -p "$SCRATCH/real/up" "$SCRATCH/links"
+	# The real directory on another filesystem than the link: overlayfs
+	# wants its work directory on the upper directory's.
+	mkdir -p "$SCRATCH/real" "$SCRATCH/links"
+	mount -t tmpfs -o mode=755 tmpfs "$SCRATCH/real"
+	test_cleanup() { umount "$SCRATCH/real"; }
+	mkdir "$SCRATCH/real/up"
 	chown 100000:100000 "$SCRATCH/real/up"
 	ln -s ../real/up "$SCRATCH/links/up"
 	ROOTFS=$USERNS_ROOTFS run_ctr -0 --upper "$SCRATCH/links/up" sh -c 'echo hi >/written'
 	[ "$(cat "$SCRATCH/real/up/written")" = hi ]
 	[ -z "$(find "$SCRATCH" -name '.up.work*')" ]
+	[ -z "$(find "$SCRATCH/real" -name '.up.work*')" ]
 }
 
 @test "overlay: two containers cannot share one --upper: the second is refused in one line" {
