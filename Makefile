@@ -3,7 +3,8 @@
 #   make                  build every step
 #   sudo make tour        build, make the root filesystem, walk through every step
 #   sudo make test        the whole test suite
-#   sudo make test-cgroup2  steps 07 and 09's cgroup tests in a cgroup v2 VM
+#   sudo make test-cgroup2  the cgroup tests of steps 07-09 in a cgroup v2 VM
+#   sudo make test-cgroup1  the same in a VM with systemd's cgroup v1 layout
 #   sudo make stress      the long tests: fifty at once, five hundred in a row, fuzz
 #   make compare STEP=03  host and container namespaces side by side
 #   make diff STEP=03     what step 03 adds to step 02
@@ -41,7 +42,7 @@ PTY := tests/pty/pty
 # The step a per-step target works on: STEP=03 or STEP=03-mnt.
 STEP_DIR = $(firstword $(filter $(STEP)%,$(STEPS)))
 
-.PHONY: all rootfs rootfs-userns test test-cgroup2 stress tour compare diff quiz clean check-step bench
+.PHONY: all rootfs rootfs-userns test test-cgroup2 test-cgroup1 stress tour compare diff quiz clean check-step bench
 
 all: $(BINS)
 
@@ -85,10 +86,14 @@ $(TEST_ROOTFS)-userns/bin/probe: $(TEST_ROOTFS)/bin/probe
 test: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe $(PTY)
 	tests/run.sh
 
-# The cgroup tests of steps 07 and 09 on a machine with only cgroup v2: a
+# The cgroup tests of steps 07-09 on a machine with only cgroup v2, and on
+# one with cgroup v1 as systemd mounts it (cpu,cpuacct in one hierarchy): a
 # stock Debian kernel under qemu (tests/vm/README.md). VM_ARGS are passed on.
 test-cgroup2: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe
-	tests/vm/run.sh $(VM_ARGS)
+	tests/vm/run.sh --layout v2 $(VM_ARGS)
+
+test-cgroup1: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe
+	tests/vm/run.sh --layout v1 $(VM_ARGS)
 
 tour: all $(ROOTFS)/etc/os-release
 	steps/tour.sh

@@ -13,8 +13,9 @@ load helpers
 	[[ $dir == */containers-from-scratch/ctr-$CTR_PID ]]
 	grep -qx "$CTR_INIT" "$dir/cgroup.procs"
 	if ! cgroup_v2; then
-		[ "$(cgroup_of "$CTR_INIT" pids)" = "/sys/fs/cgroup/pids/containers-from-scratch/ctr-$CTR_PID" ]
-		[ "$(cgroup_of "$CTR_INIT" cpu)" = "/sys/fs/cgroup/cpu/containers-from-scratch/ctr-$CTR_PID" ]
+		[ "$(cgroup_of "$CTR_INIT" pids)" = "$(cgroup_mount pids)/containers-from-scratch/ctr-$CTR_PID" ]
+		[ "$(cgroup_of "$CTR_INIT" cpu)" = "$(cgroup_mount cpu)/containers-from-scratch/ctr-$CTR_PID" ]
+		grep -qx "$CTR_INIT" "$(cgroup_of "$CTR_INIT" cpu)/cgroup.procs"
 	fi
 	stop_ctr
 }
@@ -40,16 +41,88 @@ load helpers
 
 @test "cgroup: the cgroup filesystem is mounted read-only inside" {
 	run_ctr -0 grep ' /sys/fs/cgroup' /proc/mounts
+	local c
 	if cgroup_v2; then
 		[[ $output == "cgroup2 /sys/fs/cgroup cgroup2 ro,"* ]]
 	else
-		[[ $output == *"cgroup /sys/fs/cgroup/memory cgroup ro,"* ]]
-		[[ $output == *"cgroup /sys/fs/cgroup/pids cgroup ro,"* ]]
+		for c in memory cpu pids; do
+			[[ $output == *"cgroup $(cgroup_mount $c) cgroup ro,"* ]]
+		done
 	fi
 	local f=/sys/fs/cgroup/cgroup.procs
 	cgroup_v2 || f=/sys/fs/cgroup/memory/cgroup.procs
 	run_ctr ! sh -c "echo 1 > $f"
 	[[ $stderr == *"Read-only file system"* ]]
+}
+
+# links_to DIR...: the symlinks in /sys/fs/cgroup that point to one of DIRs
+# (by name, as systemd makes them: cpu -> cpu,cpuacct), as "LINK -> TARGET".
+# shellcheck disable=SC2016
+links_to='for l in /sys/fs/cgroup/*; do
+	[ -L "$l" ] || continue
+	for d in "$@"; do
+		[ "$(readlink "$l")" = "${d##*/}" ] && echo "$l -> ${d##*/}"
+	done
+done; true'
+
+@test "cgroup: on v1, each hierarchy is inside where the host has it, with its controllers and symlinks, and no other" {
+	cgroup_v2 && skip "cgroup v2 has one hierarchy"
+	local host dirs
+	host=$(cgroup_v1_mounts | sort)
+	mapfile -t dirs < <(echo "$host" | cut -d' ' -f1)
+	echo "# host: $host" >&2
+	run_ctr -0 sh -c "cat /proc/self/mountinfo; echo ==; $links_to" sh "${dirs[@]}"
+	[ "$(echo "$output" | sed '/^==$/,$d' | cgroup_v1_mounts - | sort)" = "$host" ]
+	# Only those: none of the hierarchies the container has no cgroup in.
+	[ "$(echo "$output" | sed '/^==$/,$d' | awk '$0 ~ / - cgroup2? / {print $5}' | sort)" = "$(printf '%s\n' "${dirs[@]}" | sort)" ]
+	[ "$(echo "$output" | sed '1,/^==$/d')" = "$(sh -c "$links_to" sh "${dirs[@]}")" ]
+}
+
+# In a mount namespace of its own, the host's cgroup hierarchies bind-mounted
+# as moved-1, moved-2, ... in the directory $0, and nothing at
+# /sys/fs/cgroup; then exec "$@".
+# shellcheck disable=SC2016
+move_cgroups='set -e
+mount -t tmpfs -o mode=755 tmpfs "$0"
+grep -E " - cgroup2? " /proc/self/mountinfo | {
+	i=0
+	while read -r _ _ _ _ dir _; do
+		i=$((i + 1))
+		mkdir "$0/moved-$i"
+		mount --bind "$dir" "$0/moved-$i"
+	done
+}
+umount -R /sys/fs/cgroup
+exec "$@"'
+
+@test "cgroup: the hierarchies are found where they are mounted, whatever their names" {
+	mkdir "$SCRATCH/cgroups"
+	CTR_AS=(unshare -m --propagation private sh -c "$move_cgroups" "$SCRATCH/cgroups")
+	start_ctr -- sh -c 'ls /sys/fs/cgroup; cat /proc/self/cgroup; echo ready; exec sleep 30'
+	local c
+	for c in memory cpu pids; do
+		[[ $(cgroup_of "$CTR_INIT" $c) == */containers-from-scratch/ctr-$CTR_PID ]]
+		grep -qx "$CTR_INIT" "$(cgroup_of "$CTR_INIT" $c)/cgroup.procs"
+	done
+	if cgroup_v2; then
+		grep -qx '0::/' "$CTR_OUT"
+	else
+		# Inside, each where the runtime found it: moved-N.
+		[ "$(grep -c '^moved-[0-9]*$' "$CTR_OUT")" -eq "$(cgroup_v1_mounts | wc -l)" ]
+		! grep -qx memory "$CTR_OUT"
+	fi
+	stop_ctr
+	[ "$CTR_STATUS" -eq 143 ]
+}
+
+@test "cgroup: a controller no mounted hierarchy holds: one line, 125, nothing made" {
+	local gone=/sys/fs/cgroup
+	cgroup_v2 || gone=$(cgroup_mount pids)
+	CTR_AS=(unshare -m --propagation private sh -c 'umount "$0"; exec "$@"' "$gone")
+	run_ctr -125 true
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ $stderr == *"no mounted cgroup hierarchy holds the "* ]]
+	cgroup_v2 || [[ $stderr == *" pids controller"* ]]
 }
 
 @test "cgroup: the host's cgroup tree is not visible inside" {

@@ -221,15 +221,16 @@ veths() {
 
 @test "creation fails halfway: a CPU limit the kernel rejects (over the parent cgroup's quota): 125, one line, nothing left" {
 	cgroup_v2 && skip "cgroup v2 caps a child at its parent's quota instead of refusing it"
-	local parent=/sys/fs/cgroup/cpu/containers-from-scratch
+	# The hierarchy that holds cpu: /sys/fs/cgroup/cpu, or cpu,cpuacct.
+	parent=$(cgroup_mount cpu)/containers-from-scratch
 	# A parent allowed 2 CPUs, kept by a cgroup of ours so no runtime
 	# removes it; v1 then refuses a child quota above that: EINVAL.
 	mkdir -p "$parent/faults-hold-$$"
 	echo 200000 >"$parent/cpu.cfs_quota_us"
 	test_cleanup() {
-		echo -1 >/sys/fs/cgroup/cpu/containers-from-scratch/cpu.cfs_quota_us
-		rmdir "/sys/fs/cgroup/cpu/containers-from-scratch/faults-hold-$$"
-		rmdir /sys/fs/cgroup/cpu/containers-from-scratch 2>/dev/null || true
+		echo -1 >"$parent/cpu.cfs_quota_us"
+		rmdir "$parent/faults-hold-$$"
+		rmdir "$parent" 2>/dev/null || true
 	}
 	ROOTFS=$USERNS_ROOTFS run_ctr -125 --memory 64M --upper "$SCRATCH/up" --cpus 4 true
 	[ "${#stderr_lines[@]}" -eq 1 ]

@@ -211,14 +211,47 @@ cgroup_v2() {
 	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]
 }
 
+# cgroup_v1_mounts [MOUNTINFO]: the cgroup v1 hierarchies of a mount table
+# (default ours) that hold memory, cpu or pids, one a line: the mount point
+# and the controllers (the superblock's options less rw and ro), e.g.
+# "/sys/fs/cgroup/cpu,cpuacct cpu,cpuacct". Reads stdin for "-".
+cgroup_v1_mounts() {
+	awk '{
+		for (i = 7; i < NF && $i != "-"; i++) ;
+		if ($(i + 1) != "cgroup") next
+		n = split($(i + 3), opt, ",")
+		set = ""; ours = 0
+		for (j = 1; j <= n; j++) {
+			if (opt[j] == "rw" || opt[j] == "ro") continue
+			set = set (set == "" ? "" : ",") opt[j]
+			if (opt[j] == "memory" || opt[j] == "cpu" || opt[j] == "pids") ours = 1
+		}
+		if (ours) print $5, set
+	}' "${1:-/proc/self/mountinfo}"
+}
+
+# cgroup_mount CONTROLLER: where the host mounts the cgroup v1 hierarchy that
+# holds CONTROLLER: /sys/fs/cgroup/cpu,cpuacct for cpu where systemd joins
+# cpu and cpuacct, /sys/fs/cgroup/cpu where each is alone.
+cgroup_mount() {
+	cgroup_v1_mounts | awk -v c="$1" '{
+		n = split($2, opt, ",")
+		for (j = 1; j <= n; j++) if (opt[j] == c) { print $1; exit }
+	}'
+}
+
 # cgroup_of PID [CONTROLLER]: the directory of a process's cgroup, as the
-# host sees it: on v2 the one hierarchy, on v1 CONTROLLER's (default memory).
+# host sees it: on v2 the one hierarchy, on v1 the one that holds CONTROLLER
+# (default memory).
 cgroup_of() {
 	local c=${2:-memory}
 	if cgroup_v2; then
 		echo "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$1/cgroup")"
 	else
-		echo "/sys/fs/cgroup/$c$(awk -F: -v c="$c" '$2 == c {print $3}' "/proc/$1/cgroup")"
+		echo "$(cgroup_mount "$c")$(awk -F: -v c="$c" '{
+			n = split($2, a, ",")
+			for (i = 1; i <= n; i++) if (a[i] == c) print $3
+		}' "/proc/$1/cgroup")"
 	fi
 }
 

@@ -37,7 +37,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -45,7 +44,6 @@
 
 #include <linux/capability.h>
 #include <linux/if_link.h>
-#include <linux/magic.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -71,12 +69,26 @@
 /* 06-user: as root, container uids 0..65535 are host uids 100000..165535. */
 #define MAP_DEFAULT "0:100000:65536"
 
-/* 07-cgroup: container N's cgroup is CGROUP_ROOT[/controller]/CGROUP_PARENT/ctr-N. */
+/* 07-cgroup: container N's cgroup is CGROUP_PARENT/ctr-N in each hierarchy
+ * that holds one of controllers[]; inside, they are mounted at CGROUP_ROOT. */
 #define CGROUP_ROOT   "/sys/fs/cgroup"
 #define CGROUP_PARENT "containers-from-scratch"
 
 /* 07-cgroup: where runtimes hold the locks that say they are alive. */
 #define STATE_DIR "/run/containers-from-scratch"
+
+/*
+ * 07-cgroup: the controllers we use: on v1 each is in a hierarchy of the
+ * host's making, on v2 they are enabled for our cgroups. 09 sets their limits.
+ */
+static const char *const controllers[] = {"memory", "cpu", "pids"};
+#define NCONTROLLERS (sizeof(controllers) / sizeof(controllers[0]))
+
+/* 07-cgroup: one cgroup hierarchy, as the host mounts it. */
+struct hierarchy {
+	char dir[256];     /* its mount point: /sys/fs/cgroup/cpu,cpuacct */
+	char options[256]; /* v1: what mount(2) must ask for: "cpu,cpuacct"; v2: "" */
+};
 
 /*
  * One run's settings and state. Who writes what: the runtime (the parent,
@@ -103,6 +115,8 @@ struct config {
 	int rootless;        /* 06-user: run by an ordinary user */
 	const char *net_note; /* 06-user: why there is no veth */
 	int cgroup_v2;        /* 07-cgroup: the host's hierarchy is v2 */
+	struct hierarchy cgroups[NCONTROLLERS]; /* 07-cgroup: those holding controllers[] */
+	size_t ncgroups;      /* 07-cgroup: how many; v2 has one */
 	int cgroup_made;      /* 07-cgroup [parent]: our cgroup may exist */
 	char name[32];        /* 07-cgroup [parent]: our cgroup's, see take_name() */
 	int lock_fd;          /* 07-cgroup [parent]: our lock on STATE_DIR/NAME.lock */
@@ -252,24 +266,129 @@ static void parse_maps(struct config *cfg)
 	check_map("gid-map", cfg->gid_map);
 }
 
+/* Whether WORD is an item of LIST, items separated by SEP: "cpu" is one
+ * of "cpu,cpuacct" but not of "cpuset". */
+static int has_item(const char *list, const char *word, char sep)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	for (;;) {
+		if (strncmp(p, word, n) == 0 && (p[n] == sep || p[n] == '\0' || p[n] == '\n'))
+			return 1;
+		p = strchr(p, sep);
+		if (!p)
+			return 0;
+		p++;
+	}
+}
+
+/* The hierarchy that holds CONTROLLER: v2's only one, or a v1 one; NULL if none. */
+static const struct hierarchy *cgroup_holding(const struct config *cfg, const char *controller)
+{
+	size_t i;
+
+	if (cfg->cgroup_v2)
+		return &cfg->cgroups[0];
+	for (i = 0; i < cfg->ncgroups; i++)
+		if (has_item(cfg->cgroups[i].options, controller, ','))
+			return &cfg->cgroups[i];
+	return NULL;
+}
+
+/* mountinfo writes a space in a path as \040, a backslash as \134: undo it. */
+static void unescape(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++, out++)
+		if (s[0] == '\\' && strspn(s + 1, "01234567") >= 3) {
+			*out = (s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0');
+			s += 3;
+		} else {
+			*out = *s;
+		}
+	*out = '\0';
+}
+
+/*
+ * Keep the v1 hierarchy mounted at DIR if it holds one of our controllers
+ * that no kept one holds, so each is kept once however often it is
+ * mounted, and there are never more than NCONTROLLERS. SUPER is its
+ * superblock's options: "rw,cpu,cpuacct". A mount of it must name the same
+ * set, less "rw", which is the mount's, and "release_agent=", which only
+ * the host's root may set.
+ */
+static void keep_v1_hierarchy(struct config *cfg, const char *dir, char *super)
+{
+	struct hierarchy *h = &cfg->cgroups[cfg->ncgroups];
+	char *opt, *save;
+	size_t i;
+
+	for (i = 0; i < NCONTROLLERS; i++)
+		if (has_item(super, controllers[i], ',') && !cgroup_holding(cfg, controllers[i]))
+			break;
+	if (i == NCONTROLLERS)
+		return;
+	if (snprintf(h->dir, sizeof(h->dir), "%s", dir) >= (int)sizeof(h->dir))
+		errx(EXIT_RUNTIME, "cgroup mount point %s: too long", dir);
+	for (opt = strtok_r(super, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(opt, "rw") || !strcmp(opt, "ro") || !strncmp(opt, "release_agent=", 14))
+			continue;
+		if (strlen(h->options) + strlen(opt) + 2 > sizeof(h->options))
+			errx(EXIT_RUNTIME, "cgroup hierarchy %s: too many options", dir);
+		if (h->options[0])
+			strcat(h->options, ",");
+		strcat(h->options, opt);
+	}
+	cfg->ncgroups++;
+}
+
 /*
  * DOC: cgroup-version
- * cgroup v2 mounts one hierarchy at /sys/fs/cgroup. v1 mounts a tmpfs there
- * and one hierarchy per controller below it. "Hybrid" hosts add a v2
- * hierarchy at /sys/fs/cgroup/unified, usually with no controllers in it,
- * so there we use v1.
+ * Where the hierarchies are, /proc/self/mountinfo says; their directory
+ * names are the host's choice. A line reads
+ *   36 25 0:31 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid ... - cgroup cgroup rw,cpu,cpuacct
+ * with the mount point fifth, and after " - " the type, the source and
+ * the superblock's options, which for v1 name the hierarchy's controllers.
+ * v1 can put several controllers in one hierarchy: systemd joins cpu with
+ * cpuacct, net_cls with net_prio. cgroup v2 has one hierarchy, which holds
+ * the controllers v1 does not: we use it when v1 holds none of ours.
+ * "Hybrid" hosts mount an empty v2 at /sys/fs/cgroup/unified beside v1's.
  */
-static int detect_cgroup_v2(void)
+static void find_cgroups(struct config *cfg)
 {
-	struct statfs st;
+	char *line = NULL, dir[PATH_MAX], type[32], super[1024], v2[PATH_MAX] = "";
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	size_t size = 0, i;
+	const char *sep;
 
-	if (statfs(CGROUP_ROOT, &st) == -1)
-		err(EXIT_RUNTIME, "statfs %s", CGROUP_ROOT);
-	if (st.f_type == CGROUP2_SUPER_MAGIC)
-		return 1;
-	if (statfs(CGROUP_ROOT "/memory", &st) == 0 && st.f_type == CGROUP_SUPER_MAGIC)
-		return 0;
-	errx(EXIT_RUNTIME, "no cgroup hierarchy at %s (neither v2 nor v1 memory)", CGROUP_ROOT);
+	if (!f)
+		err(EXIT_RUNTIME, "open /proc/self/mountinfo");
+	while (getline(&line, &size, f) != -1) {
+		sep = strstr(line, " - ");
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", dir) != 1 ||
+		    sscanf(sep + 3, "%31s %*s %1023s", type, super) != 2)
+			continue;
+		unescape(dir);
+		if (strcmp(type, "cgroup") == 0)
+			keep_v1_hierarchy(cfg, dir, super);
+		else if (strcmp(type, "cgroup2") == 0 && !v2[0])
+			snprintf(v2, sizeof(v2), "%s", dir);
+	}
+	free(line);
+	fclose(f);
+	if (cfg->ncgroups == 0 && v2[0]) {
+		if (snprintf(cfg->cgroups[0].dir, sizeof(cfg->cgroups[0].dir), "%s", v2) >=
+		    (int)sizeof(cfg->cgroups[0].dir))
+			errx(EXIT_RUNTIME, "cgroup mount point %s: too long", v2);
+		cfg->cgroup_v2 = 1;
+		cfg->ncgroups = 1;
+	}
+	for (i = 0; i < NCONTROLLERS; i++)
+		if (!cgroup_holding(cfg, controllers[i]))
+			errx(EXIT_RUNTIME, "no mounted cgroup hierarchy holds the %s controller "
+			     "(see /proc/self/mountinfo)", controllers[i]);
 }
 
 enum {
@@ -354,7 +473,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 	if (strlen(cfg->hostname) > HOST_NAME_MAX)
 		errx(EXIT_RUNTIME, "hostname '%s' is longer than %d bytes", cfg->hostname,
 		     HOST_NAME_MAX);
-	cfg->cgroup_v2 = detect_cgroup_v2();
+	find_cgroups(cfg);
 	if (cfg->cleanup_only && optind < argc)
 		errx(EXIT_RUNTIME, "--cleanup takes no command");
 	if (cfg->cleanup_only)
@@ -826,10 +945,33 @@ static void setup_network(void)
 }
 
 /*
- * The controllers we use: on v1 each is a hierarchy of its own, on v2 they
- * are enabled for our cgroups. 09 sets their limits.
+ * DOC: cgroup-v1-mount
+ * In a cgroup namespace the kernel mounts a v1 hierarchy only if it
+ * exists, and only when asked for exactly its controllers
+ * (cgroup1_root_to_use() in kernel/cgroup/cgroup-v1.c): "cpu" alone is
+ * refused where the host joined cpu and cpuacct. So each goes where the
+ * host has it, with the host's options, and like systemd and runc we give
+ * each controller of a joined name a symlink to it: cpu -> cpu,cpuacct.
  */
-static const char *const controllers[] = {"memory", "cpu", "pids"};
+static void mount_hierarchy(const struct hierarchy *h, unsigned long flags)
+{
+	const char *base = strrchr(h->dir, '/') + 1;
+	char dir[PATH_MAX], link[PATH_MAX], name[256], *c, *save;
+
+	snprintf(dir, sizeof(dir), "%s/%s", CGROUP_ROOT, base);
+	if (mkdir(dir, 0755) == -1)
+		err(EXIT_RUNTIME, "mkdir %s", dir);
+	do_mount("cgroup", dir, "cgroup", flags, h->options);
+	if (!strchr(base, ','))
+		return;
+	snprintf(name, sizeof(name), "%s", base);
+	for (c = strtok_r(name, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+		snprintf(link, sizeof(link), "%s/%s", CGROUP_ROOT, c);
+		say("symlink(\"%s\", \"%s\")", base, link);
+		if (symlink(base, link) == -1)
+			err(EXIT_RUNTIME, "symlink %s", link);
+	}
+}
 
 /*
  * DOC: cgroupns
@@ -841,7 +983,6 @@ static const char *const controllers[] = {"memory", "cpu", "pids"};
 static void setup_cgroupns(const struct config *cfg)
 {
 	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	char dir[64];
 	size_t i;
 
 	say("unshare(CLONE_NEWCGROUP)");
@@ -852,12 +993,8 @@ static void setup_cgroupns(const struct config *cfg)
 		return;
 	}
 	do_mount("tmpfs", CGROUP_ROOT, "tmpfs", ro & ~MS_RDONLY, "mode=755,size=64k");
-	for (i = 0; i < sizeof(controllers) / sizeof(controllers[0]); i++) {
-		snprintf(dir, sizeof(dir), "%s/%s", CGROUP_ROOT, controllers[i]);
-		if (mkdir(dir, 0755) == -1)
-			err(EXIT_RUNTIME, "mkdir %s", dir);
-		do_mount("cgroup", dir, "cgroup", ro, controllers[i]);
-	}
+	for (i = 0; i < cfg->ncgroups; i++)
+		mount_hierarchy(&cfg->cgroups[i], ro);
 	do_mount(NULL, CGROUP_ROOT, NULL, MS_REMOUNT | MS_BIND | ro, NULL);
 }
 
@@ -1381,19 +1518,18 @@ static int write_text(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-/* The hierarchies a container's cgroup lives in: one on v2, one per
- * controller on v1. Returns how many it put in ROOTS. */
-static size_t cgroup_hierarchies(const struct config *cfg, char roots[][64])
+/*
+ * DOC: cgroup-path
+ * The one place that spells where a container's cgroup is: in hierarchy
+ * H, H/containers-from-scratch/NAME/FILE; without FILE the directory,
+ * without NAME the shared parent. PATH_MAX always suffices: a mount point
+ * is kept only if shorter than 256 bytes (keep_v1_hierarchy()).
+ */
+static void cgroup_path(char *path, size_t len, const struct hierarchy *h, const char *name,
+			const char *file)
 {
-	size_t i, n = sizeof(controllers) / sizeof(controllers[0]);
-
-	if (cfg->cgroup_v2) {
-		snprintf(roots[0], 64, "%s", CGROUP_ROOT);
-		return 1;
-	}
-	for (i = 0; i < n; i++)
-		snprintf(roots[i], 64, "%s/%s", CGROUP_ROOT, controllers[i]);
-	return n;
+	snprintf(path, len, "%s/%s%s%s%s%s", h->dir, CGROUP_PARENT, name ? "/" : "",
+		 name ? name : "", file ? "/" : "", file ? file : "");
 }
 
 /*
@@ -1498,14 +1634,14 @@ static void drop_lock(const char *name, int fd)
 /* What a runtime that is gone left under NAME: its cgroups, then its lock. */
 static void reclaim(const struct config *cfg, const char *name)
 {
-	char roots[3][64], path[PATH_MAX];
-	size_t i, n = cgroup_hierarchies(cfg, roots);
+	char path[PATH_MAX];
 	int fd = lock_name(name, 0);
+	size_t i;
 
 	if (fd == -1 && errno != ENOENT)
 		return; /* its runtime is alive, or it is our own */
-	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s/%s", roots[i], CGROUP_PARENT, name);
+	for (i = 0; i < cfg->ncgroups; i++) {
+		cgroup_path(path, sizeof(path), &cfg->cgroups[i], name, NULL);
 		if (access(path, F_OK) == -1)
 			continue;
 		say("rmdir(\"%s\"): its runtime is gone", path);
@@ -1519,14 +1655,14 @@ static void reclaim(const struct config *cfg, const char *name)
 /* Reclaim every cgroup and lock whose runtime is gone, and only those. */
 static void remove_stale_cgroups(const struct config *cfg)
 {
-	char roots[3][64], dir[PATH_MAX], name[NAME_MAX + 1];
-	size_t i, n = cgroup_hierarchies(cfg, roots);
+	char dir[PATH_MAX], name[NAME_MAX + 1];
 	struct dirent *d;
+	size_t i;
 	DIR *parent;
 
-	for (i = 0; i <= n; i++) {
-		if (i < n)
-			snprintf(dir, sizeof(dir), "%s/%s", roots[i], CGROUP_PARENT);
+	for (i = 0; i <= cfg->ncgroups; i++) {
+		if (i < cfg->ncgroups)
+			cgroup_path(dir, sizeof(dir), &cfg->cgroups[i], NULL, NULL);
 		else
 			snprintf(dir, sizeof(dir), "%s", STATE_DIR);
 		parent = opendir(dir);
@@ -1556,8 +1692,8 @@ static void enable_controllers(const char *dir)
 		err(EXIT_RUNTIME, "read %s", path);
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
-	for (i = 0; i < sizeof(controllers) / sizeof(controllers[0]); i++) {
-		if (!strstr(available, controllers[i]))
+	for (i = 0; i < NCONTROLLERS; i++) {
+		if (!has_item(available, controllers[i], ' '))
 			continue;
 		snprintf(op, sizeof(op), "+%s", controllers[i]);
 		say("write \"%s\" to %s", op, path);
@@ -1575,8 +1711,9 @@ static void enable_controllers(const char *dir)
  */
 static void setup_cgroup(struct config *cfg)
 {
-	char roots[3][64], parent[PATH_MAX], dir[PATH_MAX + 32], procs[PATH_MAX + 64], pid[16];
-	size_t i, n;
+	char parent[PATH_MAX], dir[PATH_MAX], procs[PATH_MAX], pid[16];
+	const struct hierarchy *h;
+	size_t i;
 	int tries;
 
 	if (cfg->rootless) {
@@ -1585,17 +1722,17 @@ static void setup_cgroup(struct config *cfg)
 	}
 	take_name(cfg);
 	remove_stale_cgroups(cfg);
-	n = cgroup_hierarchies(cfg, roots);
 	snprintf(pid, sizeof(pid), "%d", cfg->child);
-	for (i = 0; i < n; i++) {
-		snprintf(parent, sizeof(parent), "%s/%s", roots[i], CGROUP_PARENT);
-		snprintf(dir, sizeof(dir), "%s/%s", parent, cfg->name);
+	for (i = 0; i < cfg->ncgroups; i++) {
+		h = &cfg->cgroups[i];
+		cgroup_path(parent, sizeof(parent), h, NULL, NULL);
+		cgroup_path(dir, sizeof(dir), h, cfg->name, NULL);
 		cfg->cgroup_made = 1;
 		for (tries = 0;; tries++) {
 			if (mkdir(parent, 0755) == -1 && errno != EEXIST)
 				err(EXIT_RUNTIME, "create cgroup %s", parent);
 			if (cfg->cgroup_v2) {
-				enable_controllers(roots[i]);
+				enable_controllers(h->dir);
 				enable_controllers(parent);
 			}
 			say("mkdir(\"%s\")", dir);
@@ -1608,7 +1745,7 @@ static void setup_cgroup(struct config *cfg)
 			if (errno != ENOENT || tries == 10)
 				err(EXIT_RUNTIME, "create cgroup %s", dir);
 		}
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		cgroup_path(procs, sizeof(procs), h, cfg->name, "cgroup.procs");
 		say("write \"%s\" to %s", pid, procs);
 		if (write_text(procs, pid) == -1)
 			err(EXIT_RUNTIME, "move the container into %s", dir);
@@ -1618,12 +1755,12 @@ static void setup_cgroup(struct config *cfg)
 /* Remove our cgroup, and the shared parent if it is now empty. */
 static void remove_cgroup(const struct config *cfg)
 {
-	char roots[3][64], parent[PATH_MAX], dir[PATH_MAX + 32];
-	size_t i, n = cgroup_hierarchies(cfg, roots);
+	char parent[PATH_MAX], dir[PATH_MAX];
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		snprintf(parent, sizeof(parent), "%s/%s", roots[i], CGROUP_PARENT);
-		snprintf(dir, sizeof(dir), "%s/%s", parent, cfg->name);
+	for (i = 0; i < cfg->ncgroups; i++) {
+		cgroup_path(parent, sizeof(parent), &cfg->cgroups[i], NULL, NULL);
+		cgroup_path(dir, sizeof(dir), &cfg->cgroups[i], cfg->name, NULL);
 		say("rmdir(\"%s\")", dir);
 		if (remove_cgroup_dir(dir) == -1)
 			warn("remove cgroup %s", dir);

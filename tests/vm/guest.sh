@@ -4,8 +4,10 @@
 # tests/vm/run.sh boots the VM; this script is not meant to run anywhere else.
 #
 #  1. mounts what a booted system has: /proc, /sys, /dev, /run, /tmp, and
-#     cgroup v2 only at /sys/fs/cgroup; checks that no v1 hierarchy exists
-#     and enables every controller the kernel offers, as systemd does;
+#     the cgroups as systemd would for the layout the host asked for: v2,
+#     cgroup v2 only at /sys/fs/cgroup, every controller enabled; or v1,
+#     systemd's hybrid layout (cpu,cpuacct and net_cls,net_prio joined, an
+#     empty v2 tree at /sys/fs/cgroup/unified); checks that it is so;
 #  2. copies the repository into a tmpfs at its own path, so the tests write
 #     on a real file system and never touch the host;
 #  3. runs the bats groups that the host put in the job file, writing each
@@ -72,12 +74,12 @@ main() {
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none vmrun "$OUT" ||
 		die "cannot mount the run directory (9p tag vmrun)"
 	echo "boot $(cut -d' ' -f1 /proc/uptime)" >"$OUT/times"
-	hostname cgroup2-vm
+	hostname cgroup-vm
 	ip link set lo up
 	# `ip netns add` makes /run/netns a mount the first time it runs. Do that now,
 	# as on a host where it has run before, or the first test that adds a
 	# network namespace would see a new mount in its leftover sweep.
-	ip netns add cgroup2-vm-boot && ip netns delete cgroup2-vm-boot
+	ip netns add cgroup-vm-boot && ip netns delete cgroup-vm-boot
 
 	say "stage 2 started"
 
@@ -105,57 +107,124 @@ main() {
 
 	say "modules loaded"
 
+	CG=/sys/fs/cgroup
+	# check: the cgroup mounts, and what they offer, for the report.
+	check() {
+		{
+			echo "kernel: $(uname -r), command line: $(cat /proc/cmdline)"
+			echo "cgroup mounts:"
+			awk '$3 == "tmpfs" && $2 == "'"$CG"'" || $3 ~ /^cgroup/ {print "  " $2, $3, $4}' /proc/mounts
+			find "$CG" -maxdepth 1 -type l -printf '  %p -> %l\n'
+			echo "$CG is: $(stat -f -c %T "$CG")"
+			"$@"
+		} | tee "$OUT/cgroup-check" | sed 's/^/vm: /'
+	}
+
 	# ---- cgroup v2, and only v2 -----------------------------------------------
 
-	CG=/sys/fs/cgroup
-	mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 "$CG" ||
-		mount -t cgroup2 cgroup2 "$CG" || die "cannot mount cgroup2 on $CG"
-	{
-		echo "kernel: $(uname -r), command line: $(cat /proc/cmdline)"
-		echo "cgroup mounts:"
-		awk '$3 ~ /^cgroup/ {print "  " $2, $3, $4}' /proc/mounts
-		echo "$CG is: $(stat -f -c %T "$CG")"
-		echo "$CG/cgroup.controllers: $(cat "$CG/cgroup.controllers" 2>/dev/null)"
-	} | tee "$OUT/cgroup-check" | sed 's/^/vm: /'
-	v1=$(awk '$3 == "cgroup" {print $2}' /proc/mounts)
-	[ -z "$v1" ] || die "cgroup v1 hierarchies are mounted: $v1"
-	[ "$(stat -f -c %T "$CG")" = cgroup2fs ] || die "$CG is not cgroup2"
-	[ -f "$CG/cgroup.controllers" ] || die "$CG/cgroup.controllers is missing"
-	for d in memory cpu cpuacct cpuset pids blkio io devices freezer systemd unified; do
-		[ ! -d "$CG/$d" ] || die "$CG/$d exists: that is a cgroup v1 layout"
-	done
-
-	# Every controller the kernel offers, in the root and in a slice, as systemd
-	# enables them; the tests then run in a leaf cgroup below that slice, as a
-	# command started from a login shell or a CI service does on a systemd host
-	# (VM_CGROUP=/ runs them in the root cgroup instead).
+	# Every controller the kernel offers, in DIR and in the slices down to the
+	# tests' cgroup, as systemd enables them.
 	enable_all() {
 		local c
 		for c in $(cat "$1/cgroup.controllers"); do
 			echo "+$c" >"$1/cgroup.subtree_control" || say "note: cannot enable $c in $1"
 		done
 	}
-	enable_all "$CG"
-	LEAF=$CG
-	if [ "${VM_CGROUP:-}" != / ]; then
-		leaf=${VM_CGROUP:-/system.slice/cgroup2-tests.service}
-		mkdir -p "$CG$leaf" || die "cannot create the cgroup $leaf"
-		d=$CG
-		IFS=/ read -ra parts <<<"${leaf#/}"
-		for p in "${parts[@]:0:${#parts[@]}-1}"; do
-			d=$d/$p
-			enable_all "$d"
+	setup_v2() {
+		mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 "$CG" ||
+			mount -t cgroup2 cgroup2 "$CG" || die "cannot mount cgroup2 on $CG"
+		check echo "$CG/cgroup.controllers: $(cat "$CG/cgroup.controllers" 2>/dev/null)"
+		v1=$(awk '$3 == "cgroup" {print $2}' /proc/mounts)
+		[ -z "$v1" ] || die "cgroup v1 hierarchies are mounted: $v1"
+		[ "$(stat -f -c %T "$CG")" = cgroup2fs ] || die "$CG is not cgroup2"
+		[ -f "$CG/cgroup.controllers" ] || die "$CG/cgroup.controllers is missing"
+		for d in memory cpu cpuacct cpuset pids blkio io devices freezer systemd unified; do
+			[ ! -d "$CG/$d" ] || die "$CG/$d exists: that is a cgroup v1 layout"
 		done
-		LEAF=$CG$leaf
-	fi
-	echo "$CG/cgroup.subtree_control: $(cat "$CG/cgroup.subtree_control")" |
-		tee -a "$OUT/cgroup-check" | sed 's/^/vm: /'
-	where=${LEAF#"$CG"}
-	echo "tests run in the cgroup: ${where:-/}" | tee -a "$OUT/cgroup-check" | sed 's/^/vm: /'
-	for c in memory cpu pids; do
-		grep -qw "$c" "$CG/cgroup.subtree_control" || die "the $c controller is not available"
+		enable_all "$CG"
+		HIERARCHIES=("$CG")
+	}
+
+	# ---- cgroup v1, as systemd mounts it ---------------------------------------
+
+	# systemd's "hybrid" mode, the default of Debian 10, Ubuntu 20.04 and
+	# RHEL 8 (RHEL 7's "legacy" mode lacks only the unified tree): a read-only
+	# tmpfs at /sys/fs/cgroup; v2 at unified, for systemd's own tracking, with
+	# no controller; name=systemd; and every v1 controller the kernel offers
+	# (/proc/cgroups), cpu with cpuacct and net_cls with net_prio in one
+	# hierarchy each, as systemd's JoinControllers= did, with a symlink for
+	# each name of a joined pair.
+	setup_v1() {
+		local c dir
+		mount -t tmpfs -o mode=755,nosuid,nodev,noexec tmpfs "$CG" || die "cannot mount a tmpfs on $CG"
+		mkdir "$CG/unified" "$CG/systemd"
+		mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate cgroup2 "$CG/unified" ||
+			die "cannot mount cgroup2 on $CG/unified"
+		mount -t cgroup -o nosuid,nodev,noexec,none,name=systemd,xattr cgroup "$CG/systemd" ||
+			die "cannot mount the name=systemd hierarchy"
+		for c in $(awk '!/^#/ && $4 == 1 {print $1}' /proc/cgroups); do
+			case $c in
+			cpu | cpuacct) dir=cpu,cpuacct ;;
+			net_cls | net_prio) dir=net_cls,net_prio ;;
+			*) dir=$c ;;
+			esac
+			if [ ! -d "$CG/$dir" ]; then
+				mkdir "$CG/$dir"
+				mount -t cgroup -o "nosuid,nodev,noexec,$dir" cgroup "$CG/$dir" ||
+					die "cannot mount the cgroup v1 hierarchy $dir"
+			fi
+			[ "$dir" = "$c" ] || ln -s "$dir" "$CG/$c"
+		done
+		mount -o remount,ro "$CG" || die "cannot make $CG read-only"
+		check echo "$CG/unified/cgroup.controllers: '$(cat "$CG/unified/cgroup.controllers")'"
+		[ "$(stat -f -c %T "$CG")" = tmpfs ] || die "$CG is not a tmpfs"
+		[ "$(readlink "$CG/cpu")" = cpu,cpuacct ] || die "$CG/cpu is not a symlink to cpu,cpuacct"
+		for dir in cpu,cpuacct net_cls,net_prio memory pids; do
+			awk -v d="$CG/$dir" -v o=",$dir" '$2 == d && $3 == "cgroup" && substr($4, length($4) - length(o) + 1) == o {f = 1}
+				END {exit !f}' /proc/mounts || die "no v1 hierarchy of $dir alone at $CG/$dir"
+		done
+		[ -z "$(cat "$CG/unified/cgroup.controllers")" ] || die "the unified tree has controllers"
+		# A new cpuset group holds no process until given CPUs and memory
+		# nodes, and systemd makes none: the tests stay in its root.
+		HIERARCHIES=()
+		for dir in $(awk '$3 ~ /^cgroup/ {print $2}' /proc/mounts); do
+			case $dir in */cpuset) ;; *) HIERARCHIES+=("$dir") ;; esac
+		done
+	}
+
+	case $VM_LAYOUT in
+	v2) setup_v2 ;;
+	v1) setup_v1 ;;
+	*) die "unknown cgroup layout $VM_LAYOUT" ;;
+	esac
+
+	# The tests run in a leaf cgroup below a slice, in each hierarchy, as a
+	# command started from a login shell or a CI service does on a systemd
+	# host (VM_CGROUP=/ runs them in the root cgroup instead).
+	JOIN=()
+	leaf=${VM_CGROUP:-/system.slice/cgroup${VM_LAYOUT#v}-tests.service}
+	[ "$leaf" != / ] || leaf=
+	for dir in "${HIERARCHIES[@]}"; do
+		mkdir -p "$dir$leaf" || die "cannot create the cgroup $dir$leaf"
+		if [ "$VM_LAYOUT" = v2 ] && [ -n "$leaf" ]; then
+			d=$dir
+			IFS=/ read -ra parts <<<"${leaf#/}"
+			for p in "${parts[@]:0:${#parts[@]}-1}"; do
+				d=$d/$p
+				enable_all "$d"
+			done
+		fi
+		JOIN+=("$dir$leaf/cgroup.procs")
 	done
-	grep -qw io "$CG/cgroup.subtree_control" || say "note: no io controller"
+	if [ "$VM_LAYOUT" = v2 ]; then
+		echo "$CG/cgroup.subtree_control: $(cat "$CG/cgroup.subtree_control")" |
+			tee -a "$OUT/cgroup-check" | sed 's/^/vm: /'
+		for c in memory cpu pids; do
+			grep -qw "$c" "$CG/cgroup.subtree_control" || die "the $c controller is not available"
+		done
+		grep -qw io "$CG/cgroup.subtree_control" || say "note: no io controller"
+	fi
+	echo "tests run in the cgroup: ${leaf:-/}" | tee -a "$OUT/cgroup-check" | sed 's/^/vm: /'
 
 	# ---- 2. the repository, on a real writable file system ---------------------
 
@@ -189,7 +258,9 @@ main() {
 		group_args "$i"
 		say "== group $i${step:+ (STEP=$step)}: bats --tap ${args[*]}"
 		(
-			echo "$BASHPID" >"$LEAF/cgroup.procs" || exit 125
+			for f in "${JOIN[@]}"; do
+				echo "$BASHPID" >"$f" || exit 125
+			done
 			if [ -n "$step" ]; then export STEP=$step; fi
 			exec bats --tap "${args[@]}"
 		) </dev/null 2>&1 | tee "$OUT/tap.$i"

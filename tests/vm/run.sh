@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Run test files inside a VM whose only cgroup hierarchy is cgroup v2: a stock
-# Debian kernel under qemu (KVM where it works, software emulation where it
-# does not), the host's root file system shared read-only into it. `make
-# test-cgroup2` runs it. See tests/vm/README.md.
+# Run test files inside a VM with one of two cgroup layouts: only cgroup v2
+# (`make test-cgroup2`), or cgroup v1 as systemd mounts it, cpu and cpuacct
+# in one hierarchy (`make test-cgroup1`). A stock Debian kernel under qemu
+# (KVM where it works, software emulation where it does not), the host's root
+# file system shared read-only into it. See tests/vm/README.md.
 #
-#   tests/vm/run.sh                   tests/07-*.bats with STEP=07 and
-#                                     tests/09-*.bats with STEP=09
+#   tests/vm/run.sh                   the cgroup tests of steps 07-09 on v2:
+#                                     tests/07-cgroup.bats with STEP=07, 08
+#                                     and 09, and tests/09-*.bats with STEP=09
+#   tests/vm/run.sh --layout v1       the same on systemd's v1 layout
 #   tests/vm/run.sh --step 06 tests/06-user.bats
 #   tests/vm/run.sh --step 06 tests/0[1-6]-*.bats --step 05 tests/05-net.bats
 #   tests/vm/run.sh tests/03-mnt.bats  each file as its own step (no STEP)
@@ -14,12 +17,14 @@
 # Each --step NN starts a group: one bats run with STEP=NN, on the files and
 # bats options that follow it (a group with no file runs tests/NN-*.bats).
 # Options of this script, before or between groups:
+#   --layout v2|v1         the VM's cgroups: v2 only (default), or v1 as
+#                          systemd mounts it beside an empty v2 tree
 #   --accel auto|kvm|tcg   default auto: KVM if it works here, else TCG
 #   --timeout SECONDS      for the whole VM run; default 300 plus 60 per test
 #                          (20 with KVM)
 #   --cgroup PATH          the cgroup the tests run in inside the VM; default
-#                          /system.slice/cgroup2-tests.service, / for the root
-# Environment: VM_ACCEL, VM_TIMEOUT, VM_CGROUP, VM_MEMORY (MiB, default 2048),
+#                          /system.slice/cgroupN-tests.service, / for the root
+# Environment: VM_LAYOUT, VM_ACCEL, VM_TIMEOUT, VM_CGROUP, VM_MEMORY (MiB, default 2048),
 # VM_CPUS (default 2), VM_KERNEL_PKG (a linux-image-* package; default the
 # one linux-image-amd64 depends on). CONTAINER, ROOTFS, USERNS_ROOTFS and the
 # variables named in VM_PASS_ENV are passed to the tests.
@@ -47,6 +52,7 @@ done
 REPO=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
 VM=$REPO/build/vm
 
+layout=${VM_LAYOUT:-v2}
 accel=${VM_ACCEL:-auto}
 timeout_s=${VM_TIMEOUT:-}
 cgroup=${VM_CGROUP:-}
@@ -86,6 +92,8 @@ add_arg() {
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h | --help) usage ;;
+	--layout) layout=${2:?--layout needs a value}; shift ;;
+	--layout=*) layout=${1#*=} ;;
 	--accel) accel=${2:?--accel needs a value}; shift ;;
 	--accel=*) accel=${1#*=} ;;
 	--timeout) timeout_s=${2:?--timeout needs a value}; shift ;;
@@ -105,9 +113,15 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+# By default, the cgroup tests of every step that has a cgroup: 07's file for
+# 07, 08 and 09's binaries (step N must still pass step 07's tests), and 09's
+# own file for 09's limits.
 if [ "$ngroups" -eq 0 ]; then
-	new_group 07
-	new_group 09
+	for step in 07 08 09; do
+		new_group "$step"
+		add_arg "$REPO/tests/07-cgroup.bats"
+	done
+	for f in "$REPO"/tests/09-*.bats; do add_arg "$f"; done
 fi
 cd "$REPO" || exit 1
 # A group without a .bats file runs its step's own file, if there is one.
@@ -135,6 +149,13 @@ for ((i = 0; i < ngroups; i++)); do
 done
 
 case $accel in auto | kvm | tcg) ;; *) echo "run.sh: --accel auto, kvm or tcg" >&2; exit 2 ;; esac
+# v2: the kernel may not mount a v1 hierarchy at all, as with systemd's
+# default since Debian 11; v1: guest.sh mounts systemd's v1 layout.
+case $layout in
+v2) kernel_cgroup=cgroup_no_v1=all ;;
+v1) kernel_cgroup= ;;
+*) echo "run.sh: --layout v2 or v1" >&2; exit 2 ;;
+esac
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run.sh: needs root (it installs qemu, and the tests need root): sudo $0" >&2
@@ -298,7 +319,7 @@ qemu_cmd() {
 	QEMU=(qemu-system-x86_64 -M pc "${opts[@]}" -smp "$cpus" -m "$memory"
 		-nodefaults -display none -monitor none -serial stdio -nic none -no-reboot
 		-kernel "$VM/kernel/vmlinuz" -initrd "$VM/initrd.img"
-		-append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all mitigations=off tsc=reliable init_on_alloc=0 $*"
+		-append "console=ttyS0 quiet panic=-1 $kernel_cgroup mitigations=off tsc=reliable init_on_alloc=0 $*"
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 		-virtfs "local,path=$RUN,mount_tag=vmrun,security_model=none")
 }
@@ -359,6 +380,7 @@ fi
 
 {
 	echo "VM_MODULES=$(printf %q "$VM/kernel/modules")"
+	echo "VM_LAYOUT=$(printf %q "$layout")"
 	echo "VM_CGROUP=$(printf %q "$cgroup")"
 	declare -p pass_env | sed 's/^declare -a pass_env=/VM_ENV=/'
 	vm_steps=()
@@ -383,7 +405,7 @@ case $guest in *[[:space:]\"]*)
 	;;
 esac
 
-echo "== cgroup v2 VM: kernel $kpkg, accel $accel${cpu:+ (-cpu $cpu)}, $cpus CPUs, $memory MiB, timeout $timeout_s s"
+echo "== cgroup $layout VM: kernel $kpkg, accel $accel${cpu:+ (-cpu $cpu)}, $cpus CPUs, $memory MiB, timeout $timeout_s s"
 for i in ${groups[@]+"${groups[@]}"}; do
 	group_args "$i"
 	echo "== group: ${group_step[i]:+STEP=${group_step[i]} }bats ${args[*]}"
@@ -465,7 +487,7 @@ elif [ $((passed + failed + skipped)) -eq 0 ]; then
 fi
 
 echo
-echo "== cgroup v2 VM results (kernel $kver, accel $accel)"
+echo "== cgroup $layout VM results (kernel $kver, accel $accel)"
 sed 's/^/   /' "$RUN/cgroup-check" 2>/dev/null
 for r in ${report[@]+"${report[@]}"}; do echo "$r"; done
 if [ -n "$problem" ]; then
