@@ -299,7 +299,13 @@ send exit\\n" sh -i
 	start_ctr -- sh -c 'sh -c "trap \"echo child got USR1; exit 0\" USR1; while :; do sleep 0.05; done" &
 		trap "sleep 0.5; exit 7" USR1; echo ready; while :; do sleep 0.05; done'
 	# (Step 01 has no init to end a child that did not get it.)
-	test_cleanup() { pkill -f 'child got USR1' || true; }
+	test_cleanup() {
+		local p
+		for p in /proc/[0-9]*; do
+			grep -qs 'child got USR1' "$p/cmdline" && kill "${p#/proc/}" 2>/dev/null
+		done
+		return 0
+	}
 	stop_ctr USR1
 	echo "# status $CTR_STATUS" >&2
 	[ "$CTR_STATUS" -eq 7 ]
