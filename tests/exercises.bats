@@ -24,6 +24,20 @@ number_after() {
 	echo "$output" | sed -n "s/.*$1 \([0-9][0-9]*\).*/\1/p" | head -n 1
 }
 
+@test "exercise 05-2: forwarding takes a container's ping out, and a way back brings the reply home" {
+	requires root cmd:nsenter cmd:ip cmd:unshare
+	cd "$REPO"
+	solution steps/05-net/solutions/forward.sh
+	[ "$status" -eq 0 ]
+	# Nothing without forwarding, nothing without a way back, then a reply.
+	[[ $output == *"ip_forward is 0;"* ]]
+	[[ $output == *"try 1: 0 packets received"* ]]
+	[[ $output == *"try 2: 0 packets received"* ]]
+	[[ $output == *"try 3: 1 packets received"* ]]
+	[[ $output == *"the runtime exited with status 0"* ]]
+	[ "$(ip -n "$TEST_NETNS" -o link show | grep -cv ': lo:')" -eq 0 ]
+}
+
 @test "exercise 05-3: two containers joined through a bridge on the host ping each other" {
 	requires root cmd:nsenter cmd:ip
 	cd "$REPO"
