@@ -27,7 +27,9 @@
 #     with ":", "=", spaces, tabs or backticks between name and value): the
 #     value of the step's command; of its init if the line says "init" or
 #     "PID 1"; of a new user namespace if the line says "new user namespace",
-#     "unshare --user" or "--map-root-user".
+#     "unshare --user" or "--map-root-user". (The host's own values are not
+#     the runtime's, and differ from machine to machine: a chapter describes
+#     them in words.)
 #  2. Any other 16-digit hex mask: one that some subject of the step shows.
 #  3. A "[container] ..." line (the -v narration): one of the step's real
 #     lines, where "..." in the quote stands for any text and these vary from
