@@ -63,8 +63,9 @@ in_up ip link set lo up
 # try TEXT: say what changed, let the container ping once, show its answer.
 try() {
 	echo "$1"
-	echo go >&4
+	# Count the answers before asking: a quick one must not be counted as old.
 	n=$(grep -c '^try' "$dir/ctr.out" || true)
+	echo go >&4
 	i=0
 	while [ "$(grep -c '^try' "$dir/ctr.out" || true)" -eq "$n" ]; do
 		i=$((i + 1))
