@@ -5,7 +5,9 @@
 # leaves nothing behind; relative links resolve; every quiz has 6 to 10
 # questions; the diagrams are well-formed SVG. tests/run.sh runs this file once,
 # as root, after the per-step suites. The Run it check is
-# tests/docs-run-it.sh, which also checks one chapter by hand.
+# tests/docs-run-it.sh, which also checks one chapter by hand; the check of
+# values quoted anywhere else (capability masks, NoNewPrivs, Seccomp, -v
+# lines, mount options) is tests/docs-values.sh.
 
 # helpers.bash takes the step under test from the file name. This file is
 # about every step, so it names none (no network namespace per test), and
@@ -175,14 +177,14 @@ questions() {
 	[ "${#missing[@]}" -eq 0 ]
 }
 
-@test "docs: every DOC: anchor a chapter cites is a comment in its own step's container.c" {
+@test "docs: every DOC: anchor a chapter (or a part of one) cites is a comment in its own step's container.c" {
 	local s name n=0 missing=()
 	while read -r s; do
 		while read -r name; do
 			grep -Eq "(/\*|//|^[[:space:]]*\*)[[:space:]]*DOC: $name([^a-z0-9-]|$)" \
 				"$REPO/steps/$s/container.c" ||
-				missing+=("steps/$s/README.md cites DOC: $name, not in steps/$s/container.c")
-		done < <(grep -oE 'DOC: [a-z0-9-]+' "$REPO/steps/$s/README.md" | sed 's/^DOC: //' | sort -u)
+				missing+=("a chapter of steps/$s cites DOC: $name, not in steps/$s/container.c")
+		done < <(cat "$REPO/steps/$s/"*.md | grep -oE 'DOC: [a-z0-9-]+' | sed 's/^DOC: //' | sort -u)
 		n=$((n + 1))
 	done < <(chapters)
 	[ "$n" -ge 1 ]
@@ -192,9 +194,13 @@ questions() {
 
 @test "docs: every command of a chapter's Run it section prints what the chapter shows, and leaves nothing behind" {
 	requires root cmd:nsenter cmd:ip cmd:timeout cmd:findmnt
-	local s files=()
+	local s f files=()
+	# A chapter's parts too (step 09's 1-overlay.md...): each has a Run it.
 	while read -r s; do
 		files+=("steps/$s/README.md")
+		for f in "$REPO/steps/$s/"[0-9]-*.md; do
+			[ -f "$f" ] && files+=("steps/$s/${f##*/}")
+		done
 	done < <(chapters)
 	[ "${#files[@]}" -ge 1 ]
 	# The first "ip netns add" ever mounts /run/netns, for good: do it before
@@ -328,6 +334,73 @@ EOF
 		'output before the first'
 	run_it_fails "$(printf '## Run it\n\nJust text.\n\n```sh\ntrue\n```\n' | fake 01-empty)" \
 		'no "$ " command'
+}
+
+@test "docs: every value a chapter, quiz or deck quotes from the runtime (masks, NoNewPrivs, Seccomp, -v lines, mount options) matches a real run" {
+	requires root cmd:nsenter cmd:ip cmd:timeout cmd:unshare
+	ip netns add "docs-$$-warm-up" && ip netns delete "docs-$$-warm-up"
+	sweep_start
+	run "$REPO/tests/docs-values.sh"
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+}
+
+@test "docs: the quoted-values check passes the runtime's real values and fails on any other" {
+	requires root cmd:nsenter cmd:ip cmd:timeout cmd:unshare
+	local good f wrong=()
+	ip netns add "docs-$$-warm-up" && ip netns delete "docs-$$-warm-up"
+	sweep_start
+	# The real values, quoted in each way the check knows; in a quiz, an
+	# option that is not the answer may be wrong.
+	good=$(fake 09-good <<'EOF'
+The command shows `CapEff: 00000000a80425fb`, `NoNewPrivs: 1` and `Seccomp: 2`.
+Our init, PID 1, shows `CapEff: 00000000a80425fb`, `NoNewPrivs: 0`, `Seccomp: 0`.
+A new user namespace gives `CapEff: 000001ffffffffff`.
+`capsh --decode=00000000a80425fb` names Docker's fourteen.
+
+```text
+[container] seccomp(SECCOMP_SET_MODE_FILTER): 87 instructions, 37 calls refused
+[container] prctl(PR_CAPBSET_DROP) for all but 14 capabilities; capset()
+[container] mount("proc", "proc", "proc", MS_NOSUID|MS_NODEV|MS_NOEXEC, "")
+[container] execvp("anything")
+proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0
+sysfs /sys sysfs ro,...
+```
+EOF
+	)
+	mkdir -p "$BATS_TEST_TMPDIR/quiz"
+	printf '## Q1. What does CapEff read?\n\n- a) `CapEff: 000001ffffffffff`\n- b) `CapEff: 00000000a80425fb`\n\nAnswer: b\n' \
+		>"$BATS_TEST_TMPDIR/quiz/09-good.md"
+	run "$REPO/tests/docs-values.sh" "$good" "$BATS_TEST_TMPDIR/quiz/09-good.md"
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+
+	# One wrong value in each file, on its first line: each file is named.
+	wrong+=("$(printf 'The command: `CapEff: 000001ffffffffff`.\n' | fake 09-cmd-mask)")
+	wrong+=("$(printf 'Our init shows `CapEff: 000001ffffffffff`.\n' | fake 09-init-mask)")
+	wrong+=("$(printf 'Its child shows `NoNewPrivs: 0`.\n' | fake 09-nnp)")
+	wrong+=("$(printf 'The filter: `Seccomp: 1`.\n' | fake 09-seccomp)")
+	wrong+=("$(printf 'Decode `00000000a80425ff`.\n' | fake 09-bare-mask)")
+	wrong+=("$(printf '[container] seccomp(SECCOMP_SET_MODE_FILTER): 88 instructions, 37 calls refused\n' | fake 09-verbose)")
+	wrong+=("$(printf '[container] mount("proc", "proc", "proc", MS_NOSUID|MS_NODEV, "")\n' | fake 09-verbose-mount)")
+	wrong+=("$(printf 'A filter that refuses 36 system calls.\n' | fake 09-refused)")
+	wrong+=("$(printf "It keeps Docker's fifteen.\n" | fake 09-kept)")
+	wrong+=("$(printf 'Root in step 06 has `CapEff: 00000000a80425fb`.\n' | fake 06-step-mask)")
+	printf '## Q1. x\n- a) `CapEff: 00000000a80425fb`\n- b) `CapEff: 000001ffffffffff`\n\nAnswer: b\n' \
+		>"$BATS_TEST_TMPDIR/quiz/09-answer.md"
+	wrong+=("$BATS_TEST_TMPDIR/quiz/09-answer.md")
+	run "$REPO/tests/docs-values.sh" "${wrong[@]}"
+	echo "$output" >&2
+	[ "$status" -eq 1 ]
+	for f in "${wrong[@]}"; do
+		[[ $output == *"$f:"[0-9]*": "* ]] || { echo "# not named: $f" >&2; false; }
+	done
+	# And a mount line in a code block.
+	run "$REPO/tests/docs-values.sh" "$(printf '```text\nproc /proc proc rw,nosuid,nodev,relatime 0 0\n```\n' | fake 09-mount)"
+	echo "$output" >&2
+	[ "$status" -eq 1 ]
+	[[ $output == *"the options of /proc"* ]]
 }
 
 @test "docs: every relative link and image in the Markdown files leads to a file" {
