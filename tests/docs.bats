@@ -359,7 +359,7 @@ A new user namespace gives `CapEff: 000001ffffffffff`.
 `capsh --decode=00000000a80425fb` names Docker's fourteen.
 
 ```text
-[container] seccomp(SECCOMP_SET_MODE_FILTER): 87 instructions, 37 calls refused
+[container] seccomp(SECCOMP_SET_MODE_FILTER): 63 instructions, 37 calls refused
 [container] prctl(PR_CAPBSET_DROP) for all but 14 capabilities; capset()
 [container] mount("proc", "proc", "proc", MS_NOSUID|MS_NODEV|MS_NOEXEC, "")
 [container] execvp("anything")

@@ -92,18 +92,24 @@ struct config {
 static int verbose;
 static char *default_command[] = {"/bin/sh", NULL};
 
-/* Narrate one kernel call on stderr, for learners (-v). */
+/* Narrate one kernel call on stderr, for learners (-v). One write(2) a
+ * line: the container narrates too, and its lines must not cut into ours. */
 static void say(const char *fmt, ...)
 {
+	char line[1024] = "[container] ";
+	size_t n = strlen(line);
 	va_list ap;
+	int len;
 
 	if (!verbose)
 		return;
 	va_start(ap, fmt);
-	fputs("[container] ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	len = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
+	n = len < 0 ? n : n + len < sizeof(line) - 1 ? n + len : sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, n) == -1)
+		return; /* nowhere to narrate to */
 }
 
 static void usage(FILE *out)
