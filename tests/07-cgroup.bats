@@ -251,7 +251,14 @@ kill_runtime() {
 		pids+=($!)
 		wait_for "grep -qx ready '$BATS_TEST_TMPDIR/out.$i'"
 	done
-	test_cleanup() { kill -TERM "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true; }
+	# unshare ignores TERM while it waits: signal the runtimes, its children.
+	test_cleanup() {
+		local p
+		for p in "${pids[@]}"; do
+			kill -TERM $(cat "/proc/$p/task/$p/children" 2>/dev/null) 2>/dev/null
+		done
+		wait "${pids[@]}" 2>/dev/null || true
+	}
 	parent=/sys/fs/cgroup/containers-from-scratch
 	cgroup_v2 || parent=/sys/fs/cgroup/memory/containers-from-scratch
 	echo "# $(ls "$parent")" >&2
