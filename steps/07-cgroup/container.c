@@ -1519,7 +1519,12 @@ static int write_text(const char *path, const char *text)
 
 	if (fd == -1)
 		return -1;
-	n = write(fd, text, strlen(text));
+	/* cgroup v1 refuses a memory limit with EINTR while any signal is
+	 * pending. Ours are blocked during set-up (see main()); should one
+	 * get through all the same, the write is tried again. */
+	do
+		n = write(fd, text, strlen(text));
+	while (n == -1 && errno == EINTR);
 	close(fd);
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
