@@ -282,7 +282,8 @@ send exit\\n" sh -i
 	for sig in PIPE:141 ALRM:142 RTMIN+1:163; do
 		want=${sig#*:}
 		sig=${sig%:*}
-		start_ctr -- sh -c 'echo ready; exec sleep 30'
+		# A child of the command too: it must not outlive the run.
+		start_ctr -- sh -c 'sleep 30 & echo ready; wait'
 		local init=$CTR_INIT
 		stop_ctr "$sig"
 		echo "# $sig: status $CTR_STATUS, want $want" >&2

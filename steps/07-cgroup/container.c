@@ -578,7 +578,7 @@ static void end_on_signal(int sig)
 
 	ending_signal = sig;
 	if (forward_to > 0)
-		kill(forward_to, SIGKILL);
+		signal_command(forward_to, SIGKILL);
 	errno = saved;
 }
 
@@ -1830,7 +1830,9 @@ static void cleanup(void)
 	if (sigprocmask(SIG_BLOCK, &handled, NULL) == -1)
 		warn("sigprocmask");
 	if (cfg->child > 0) {
-		kill(cfg->child, SIGKILL);
+		/* Its whole group: in 01-uts, with no PID 1 to take them along,
+		 * the command's children would outlive it. */
+		signal_command(cfg->child, SIGKILL);
 		while (waitpid(cfg->child, NULL, 0) == -1 && errno == EINTR)
 			;
 		cfg->child = 0;

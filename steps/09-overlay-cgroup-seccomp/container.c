@@ -721,7 +721,7 @@ static void end_on_signal(int sig)
 
 	ending_signal = sig;
 	if (forward_to > 0)
-		kill(forward_to, SIGKILL);
+		signal_command(forward_to, SIGKILL);
 	errno = saved;
 }
 
@@ -2533,7 +2533,7 @@ static void setup_upper(struct config *cfg)
 	cfg->work_parent = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cfg->work_parent == -1 || fstat(cfg->work_parent, &st) == -1)
 		err(EXIT_RUNTIME, "open %s", parent);
-	dir = opendir(parent);
+	dir = fdopendir(fcntl(cfg->work_parent, F_DUPFD_CLOEXEC, 0));
 	if (!dir)
 		err(EXIT_RUNTIME, "open %s", parent);
 	while ((d = readdir(dir)))
@@ -2686,7 +2686,9 @@ static void cleanup(void)
 	if (sigprocmask(SIG_BLOCK, &handled, NULL) == -1)
 		warn("sigprocmask");
 	if (cfg->child > 0) {
-		kill(cfg->child, SIGKILL);
+		/* Its whole group: in 01-uts, with no PID 1 to take them along,
+		 * the command's children would outlive it. */
+		signal_command(cfg->child, SIGKILL);
 		while (waitpid(cfg->child, NULL, 0) == -1 && errno == EINTR)
 			;
 		cfg->child = 0;
