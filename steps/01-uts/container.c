@@ -575,6 +575,11 @@ int main(int argc, char *argv[])
 	static struct config cfg; /* static: cleanup() runs after main returns */
 	sigset_t handled;
 
+	/* err(3) writes a message in pieces; buffered to the end of its line,
+	 * it leaves in one write(2), which the container, narrating on the
+	 * same stderr (-v), cannot cut into. */
+	if (setvbuf(stderr, NULL, _IOLBF, BUFSIZ) != 0)
+		errx(EXIT_RUNTIME, "setvbuf failed");
 	/* DOC: block-signals
 	 * Until their handlers are in place in every process (see signals). */
 	handled_signals(&handled);
