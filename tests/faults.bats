@@ -129,16 +129,10 @@ veths() {
 }
 
 @test "signals: TERM to the runtime while it is still creating the container is not lost" {
-	local delay runtime status started took lost=
+	local delay started took lost=
 	for delay in 0.001 0.002 0.003 0.004 0.005 0.007 0.01 0.015 0.02 0.03; do
-		ctr_cmd --memory 64M -- sh -c 'sleep 3; exit 5'
 		started=$SECONDS
-		"${CTR_CMD[@]}" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
-		runtime=$!
-		sleep "$delay"
-		kill -TERM "$runtime"
-		status=0
-		wait "$runtime" || status=$?
+		term_after "$delay" --memory 64M -- sh -c 'sleep 3; exit 5'
 		took=$((SECONDS - started))
 		echo "# TERM after ${delay}s: status $status in ${took}s; $(cat "$BATS_TEST_TMPDIR/err")" >&2
 		# Either the command got it (143), or the runtime stopped before

@@ -180,6 +180,21 @@ typed() {
 	echo "${line//\\/\\\\}"
 }
 
+# term_after DELAY ARGS...: start the container with ARGS, send its
+# runtime TERM DELAY seconds later, and set status to how the run ended
+# (its stderr is in $BATS_TEST_TMPDIR/err).
+term_after() {
+	local delay=$1 runtime
+	shift
+	ctr_cmd "$@"
+	"${CTR_CMD[@]}" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	runtime=$!
+	sleep "$delay"
+	kill -TERM "$runtime"
+	status=0
+	wait "$runtime" || status=$?
+}
+
 # wait_for CONDITION [SECONDS]: poll a shell condition, default up to 10 s.
 wait_for() {
 	local tries=$((${2:-10} * 20))

@@ -154,18 +154,12 @@ median() {
 }
 
 @test "load: TERM at a few hundred moments of creation: always 143, never 125 nor a lost signal, nothing left" {
-	local n=${TERM_RUNS:-300} i delay status runtime wrong=
+	local n=${TERM_RUNS:-300} i delay wrong=
 	for ((i = 1; i <= n; i++)); do
 		# From before clone() to after the command has started.
 		delay=$(printf '0.%03d' $((RANDOM % 40)))
-		ROOTFS=$USERNS_ROOTFS ctr_cmd --memory 32M --pids-limit 16 --upper "$SCRATCH/up" \
-			-- sh -c 'sleep 5; exit 5'
-		"${CTR_CMD[@]}" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
-		runtime=$!
-		sleep "$delay"
-		kill -TERM "$runtime"
-		status=0
-		wait "$runtime" || status=$?
+		ROOTFS=$USERNS_ROOTFS term_after "$delay" --memory 32M --pids-limit 16 \
+			--upper "$SCRATCH/up" -- sh -c 'sleep 5; exit 5'
 		# A lost TERM would let the command run on and end with 5.
 		[ "$status" -eq 143 ] || wrong+=" ${delay}s:$status($(head -c 200 "$BATS_TEST_TMPDIR/err"))"
 	done
