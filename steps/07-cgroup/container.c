@@ -69,6 +69,22 @@
 /* 06-user: as root, container uids 0..65535 are host uids 100000..165535. */
 #define MAP_DEFAULT "0:100000:65536"
 
+/* 06-user: the new mount API (Linux 5.2, idmapped mounts 5.12), for a
+ * glibc older than 2.36, whose <sys/mount.h> lacks it. */
+#ifndef MOUNT_ATTR_IDMAP
+#define OPEN_TREE_CLONE         1
+#define OPEN_TREE_CLOEXEC       O_CLOEXEC
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_SYMLINKS   0x00000010
+#define MOUNT_ATTR_IDMAP        0x00100000
+struct mount_attr {
+	__u64 attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
 /* 07-cgroup: container N's cgroup is CGROUP_PARENT/ctr-N in each hierarchy
  * that holds one of controllers[]; inside, they are mounted at CGROUP_ROOT. */
 #define CGROUP_ROOT   "/sys/fs/cgroup"
@@ -114,6 +130,11 @@ struct config {
 	char *gid_map;
 	int rootless;        /* 06-user: run by an ordinary user */
 	const char *net_note; /* 06-user: why there is no veth */
+	char *idmap;          /* 06-user: --idmap yes|no */
+	int rootfs_tree;      /* 06-user: a clone of the rootfs's mount, or -1 */
+	int idmapped;         /* 06-user [parent]: that clone has the container's map */
+	const char *tree_call; /* 06-user [parent]: else the call that failed, and why */
+	int tree_errno;
 	int cgroup_v2;        /* 07-cgroup: the host's hierarchy is v2 */
 	struct hierarchy cgroups[NCONTROLLERS]; /* 07-cgroup: those holding controllers[] */
 	size_t ncgroups;      /* 07-cgroup: how many; v2 has one */
@@ -167,6 +188,8 @@ static void usage(FILE *out)
 		"  --uid-map 0:OUTSIDE:COUNT  container uids 0..COUNT-1 are host uids\n"
 		"                     OUTSIDE.. (default " MAP_DEFAULT ", rootless 0:UID:1)\n"
 		"  --gid-map 0:OUTSIDE:COUNT  the same for gids (default: as --uid-map)\n"
+		"  --idmap yes|no     show the rootfs through an idmapped mount, so that\n"
+		"                     root inside owns what host root owns (default yes)\n"
 		"  --cleanup          remove cgroups left by runtimes that were killed, and exit\n"
 		"  -e, --env KEY=VALUE  set a variable in the command's environment (repeatable)\n"
 		"  -v, --verbose      narrate each kernel call on stderr\n"
@@ -270,6 +293,10 @@ static void parse_maps(struct config *cfg)
 		cfg->gid_map = cfg->rootless ? gid_map : cfg->uid_map;
 	check_map("uid-map", cfg->uid_map);
 	check_map("gid-map", cfg->gid_map);
+	if (!cfg->idmap)
+		cfg->idmap = "yes";
+	if (strcmp(cfg->idmap, "yes") != 0 && strcmp(cfg->idmap, "no") != 0)
+		errx(EXIT_RUNTIME, "--idmap %s: expected yes or no", cfg->idmap);
 }
 
 /* Whether WORD is an item of LIST, items separated by SEP: "cpu" is one
@@ -405,6 +432,7 @@ enum {
 	OPT_IP,
 	OPT_UID_MAP,
 	OPT_GID_MAP,
+	OPT_IDMAP,
 	OPT_CLEANUP,
 };
 
@@ -418,6 +446,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		{"ip", required_argument, NULL, OPT_IP},
 		{"uid-map", required_argument, NULL, OPT_UID_MAP},
 		{"gid-map", required_argument, NULL, OPT_GID_MAP},
+		{"idmap", required_argument, NULL, OPT_IDMAP},
 		{"cleanup", no_argument, NULL, OPT_CLEANUP},
 		{"env", required_argument, NULL, 'e'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -449,6 +478,9 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 			break;
 		case OPT_GID_MAP:
 			set_once(&cfg->gid_map, "gid-map", optarg);
+			break;
+		case OPT_IDMAP:
+			set_once(&cfg->idmap, "idmap", optarg);
 			break;
 		case OPT_CLEANUP:
 			cfg->cleanup_only = 1;
@@ -880,6 +912,25 @@ static void setup_dev(void)
 	do_mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=64m");
 }
 
+/* The rootfs, made a mount point: the clone the parent idmapped (see
+ * idmap), attached here, or else a bind mount of it onto itself. */
+static void attach_rootfs(const struct config *cfg)
+{
+	if (cfg->rootfs_tree == -1) {
+		do_mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL);
+		return;
+	}
+	/* T_SYMLINKS: a symlink to the rootfs leads there, as for mount(2). */
+	say("move_mount(clone of %s, \"%s\")", cfg->rootfs, cfg->rootfs);
+	if (syscall(SYS_move_mount, cfg->rootfs_tree, "", AT_FDCWD, cfg->rootfs,
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) == -1)
+		err(EXIT_RUNTIME, "move_mount the rootfs's clone onto %s", cfg->rootfs);
+	close(cfg->rootfs_tree);
+	/* A clone of a shared mount is in its peer group: leave it, as
+	 * everything else (see propagation). */
+	do_mount(NULL, cfg->rootfs, NULL, MS_REC | MS_PRIVATE, NULL);
+}
+
 /* glibc has no wrapper for pivot_root(2). */
 static int pivot_root(const char *new_root, const char *put_old)
 {
@@ -891,17 +942,18 @@ static int pivot_root(const char *new_root, const char *put_old)
  * Our new mount namespace starts as a copy of the host's, with the same
  * propagation: on a systemd host / is shared, so our mounts would appear on
  * the host. Making everything private first stops that both ways.
- * pivot_root(2) then needs the new root to be a mount point, hence the bind
- * mount of the rootfs onto itself. /proc, /sys and /dev are mounted before
- * the old root goes: in a user namespace (06-user) the kernel allows a new
- * proc or sysfs only while a full one is still visible.
+ * pivot_root(2) then needs the new root to be a mount point: the rootfs's
+ * idmapped clone (06-user), or else a bind mount of it onto itself. /proc,
+ * /sys and /dev are mounted before the old root goes: in a user namespace
+ * (06-user) the kernel allows a new proc or sysfs only while a full one is
+ * still visible.
  */
 static void setup_mounts(const struct config *cfg)
 {
 	/* DOC: propagation */
 	do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 	/* DOC: bind-rootfs */
-	do_mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL);
+	attach_rootfs(cfg); /* 06-user */
 	say("chdir(\"%s\")", cfg->rootfs);
 	if (chdir(cfg->rootfs) == -1)
 		err(EXIT_RUNTIME, "chdir %s", cfg->rootfs);
@@ -1511,6 +1563,104 @@ static void setup_id_maps(const struct config *cfg)
 	write_proc_file(cfg->child, "gid_map", map);
 }
 
+/* The host id that id 0 in MAP ("0:OUTSIDE:COUNT") stands for. */
+static unsigned int mapped_root(const char *map)
+{
+	return (unsigned int)strtoul(strchr(map, ':') + 1, NULL, 10);
+}
+
+/*
+ * DOC: idmap
+ * Root in the container is uid 100000 on the host, and the rootfs belongs
+ * to host root: inside, its files would belong to nobody, and root could
+ * change none of them. An idmapped mount (Linux 5.12) mends that without
+ * changing a file on disk. The mount carries the container's user
+ * namespace, and the kernel translates every owner through its map, both
+ * ways: uid 0 on disk reads as 100000, root inside, and a file root inside
+ * creates is written as uid 0. We clone the rootfs's mount before clone()
+ * (open_tree), give the clone the map once it is written (mount_setattr,
+ * from the host: the filesystem belongs to it), and the child puts it in
+ * its own mount namespace (move_mount, in attach_rootfs()). The host sees
+ * no new mount: the clone is detached until then.
+ */
+/* The uid the rootfs belongs to on the host. */
+static uid_t rootfs_owner(const struct config *cfg)
+{
+	struct stat st;
+
+	if (stat(cfg->rootfs, &st) == -1)
+		err(EXIT_RUNTIME, "rootfs %s", cfg->rootfs);
+	return st.st_uid;
+}
+
+static void clone_rootfs(struct config *cfg)
+{
+	cfg->rootfs_tree = -1;
+	if (strcmp(cfg->idmap, "no") == 0 || cfg->rootless ||
+	    rootfs_owner(cfg) == mapped_root(cfg->uid_map))
+		return;
+	say("open_tree(\"%s\", OPEN_TREE_CLONE | AT_RECURSIVE)", cfg->rootfs);
+	/* glibc before 2.36 has no wrappers for the new mount API. */
+	cfg->rootfs_tree = syscall(SYS_open_tree, AT_FDCWD, cfg->rootfs,
+				   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (cfg->rootfs_tree == -1)
+		cfg->tree_call = "open_tree", cfg->tree_errno = errno;
+}
+
+/* Give TREE, a clone of DIR's mount, the container's map: 0, or -1. */
+static int idmap_tree(const struct config *cfg, int tree, const char *dir)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+	char path[64];
+	int fd, ret, saved;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", cfg->child);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		err(EXIT_RUNTIME, "open %s", path);
+	attr.userns_fd = fd;
+	say("mount_setattr(clone of %s, AT_RECURSIVE, MOUNT_ATTR_IDMAP of %s)", dir, path);
+	ret = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+static void idmap_rootfs(struct config *cfg)
+{
+	if (cfg->rootfs_tree == -1)
+		return;
+	cfg->idmapped = idmap_tree(cfg, cfg->rootfs_tree, cfg->rootfs) == 0;
+	if (!cfg->idmapped)
+		cfg->tree_call = "mount_setattr", cfg->tree_errno = errno;
+	close(cfg->rootfs_tree); /* the child has its own descriptor for it */
+	cfg->rootfs_tree = -1;
+}
+
+/* Where there is no idmap, why, and what that means, in one line. Said
+ * once the set-up has gone through, so that an error is the one line. */
+static void idmap_note(const struct config *cfg)
+{
+	uid_t owner = rootfs_owner(cfg);
+	char why[PATH_MAX + 128];
+
+	if (strcmp(cfg->idmap, "no") == 0 || cfg->idmapped)
+		return;
+	if (owner == mapped_root(cfg->uid_map)) {
+		warnx("%s already belongs to uid %u, root in the container: no idmapped mount needed",
+		      cfg->rootfs, (unsigned)owner);
+		return;
+	}
+	if (cfg->rootless)
+		snprintf(why, sizeof(why), "rootless: no idmapped mount without root, and %s belongs "
+			 "to uid %u", cfg->rootfs, (unsigned)owner);
+	else
+		snprintf(why, sizeof(why), "%s: no idmapped mount here (%s: %s)", cfg->rootfs,
+			 cfg->tree_call, strerror(cfg->tree_errno));
+	warnx("%s, so its files show as nobody, and root inside cannot change them", why);
+}
+
 /* Write TEXT to the file at PATH; returns 0, or -1 with errno set. */
 static int write_text(const char *path, const char *text)
 {
@@ -1784,8 +1934,10 @@ static void prepare_child(struct config *cfg)
 {
 	write_pid_file(cfg);
 	setup_id_maps(cfg); /* 06-user */
+	idmap_rootfs(cfg);  /* 06-user */
 	setup_cgroup(cfg);  /* 07-cgroup */
 	setup_veth(cfg); /* 05-net */
+	idmap_note(cfg);    /* 06-user */
 }
 
 /*
@@ -1897,6 +2049,7 @@ int main(int argc, char *argv[])
 		return EXIT_SUCCESS;
 	}
 	check_rootfs(&cfg); /* 03-mnt */
+	clone_rootfs(&cfg); /* 06-user */
 	if (pipe2(cfg.sync_pipe, O_CLOEXEC) == -1)
 		err(EXIT_RUNTIME, "pipe2");
 	cfg.child = spawn_child(&cfg);

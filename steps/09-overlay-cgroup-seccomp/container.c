@@ -85,6 +85,22 @@
 /* 06-user: as root, container uids 0..65535 are host uids 100000..165535. */
 #define MAP_DEFAULT "0:100000:65536"
 
+/* 06-user: the new mount API (Linux 5.2, idmapped mounts 5.12), for a
+ * glibc older than 2.36, whose <sys/mount.h> lacks it. */
+#ifndef MOUNT_ATTR_IDMAP
+#define OPEN_TREE_CLONE         1
+#define OPEN_TREE_CLOEXEC       O_CLOEXEC
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_SYMLINKS   0x00000010
+#define MOUNT_ATTR_IDMAP        0x00100000
+struct mount_attr {
+	__u64 attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
 /* 07-cgroup: container N's cgroup is CGROUP_PARENT/ctr-N in each hierarchy
  * that holds one of controllers[]; inside, they are mounted at CGROUP_ROOT. */
 #define CGROUP_ROOT   "/sys/fs/cgroup"
@@ -136,6 +152,11 @@ struct config {
 	char *gid_map;
 	int rootless;        /* 06-user: run by an ordinary user */
 	const char *net_note; /* 06-user: why there is no veth */
+	char *idmap;          /* 06-user: --idmap yes|no */
+	int rootfs_tree;      /* 06-user: a clone of the rootfs's mount, or -1 */
+	int idmapped;         /* 06-user [parent]: that clone has the container's map */
+	const char *tree_call; /* 06-user [parent]: else the call that failed, and why */
+	int tree_errno;
 	int cgroup_v2;        /* 07-cgroup: the host's hierarchy is v2 */
 	struct hierarchy cgroups[NCONTROLLERS]; /* 07-cgroup: those holding controllers[] */
 	size_t ncgroups;      /* 07-cgroup: how many; v2 has one */
@@ -148,6 +169,9 @@ struct config {
 	int nlayers;
 	char *upper;          /* 09: --upper DIR, kept after exit; NULL: a tmpfs */
 	char work[PATH_MAX];  /* 09: overlay's work dir beside --upper */
+	int layer_trees[MAX_LAYERS]; /* 09: clones of the layers' mounts, or -1 */
+	int upper_tree;       /* 09: a clone of the mount of --upper's directory, or -1 */
+	int upper_idmapped;   /* 09 [parent]: that clone has the container's map */
 	int upper_made;       /* 09 [parent]: we made --upper DIR: remove it if the run fails */
 	int upper_fd;         /* 09 [parent]: --upper DIR, locked while we run */
 	int work_parent;      /* 09 [parent]: the directory that holds the work dir */
@@ -205,6 +229,8 @@ static void usage(FILE *out)
 		"  --uid-map 0:OUTSIDE:COUNT  container uids 0..COUNT-1 are host uids\n"
 		"                     OUTSIDE.. (default " MAP_DEFAULT ", rootless 0:UID:1)\n"
 		"  --gid-map 0:OUTSIDE:COUNT  the same for gids (default: as --uid-map)\n"
+		"  --idmap yes|no     show the rootfs through an idmapped mount, so that\n"
+		"                     root inside owns what host root owns (default yes)\n"
 		"  --cleanup          remove cgroups left by runtimes that were killed, and exit\n"
 		"  --uptime SECONDS   the container's monotonic and boot clocks start here (0)\n"
 		"  --layer DIR        a read-only layer over the rootfs (repeatable; last on top)\n"
@@ -315,6 +341,10 @@ static void parse_maps(struct config *cfg)
 		cfg->gid_map = cfg->rootless ? gid_map : cfg->uid_map;
 	check_map("uid-map", cfg->uid_map);
 	check_map("gid-map", cfg->gid_map);
+	if (!cfg->idmap)
+		cfg->idmap = "yes";
+	if (strcmp(cfg->idmap, "yes") != 0 && strcmp(cfg->idmap, "no") != 0)
+		errx(EXIT_RUNTIME, "--idmap %s: expected yes or no", cfg->idmap);
 }
 
 /* Whether WORD is an item of LIST, items separated by SEP: "cpu" is one
@@ -513,6 +543,7 @@ enum {
 	OPT_IP,
 	OPT_UID_MAP,
 	OPT_GID_MAP,
+	OPT_IDMAP,
 	OPT_CLEANUP,
 	OPT_UPTIME,
 	OPT_LAYER,
@@ -532,6 +563,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		{"ip", required_argument, NULL, OPT_IP},
 		{"uid-map", required_argument, NULL, OPT_UID_MAP},
 		{"gid-map", required_argument, NULL, OPT_GID_MAP},
+		{"idmap", required_argument, NULL, OPT_IDMAP},
 		{"cleanup", no_argument, NULL, OPT_CLEANUP},
 		{"uptime", required_argument, NULL, OPT_UPTIME},
 		{"layer", required_argument, NULL, OPT_LAYER},
@@ -570,6 +602,9 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 			break;
 		case OPT_GID_MAP:
 			set_once(&cfg->gid_map, "gid-map", optarg);
+			break;
+		case OPT_IDMAP:
+			set_once(&cfg->idmap, "idmap", optarg);
 			break;
 		case OPT_CLEANUP:
 			cfg->cleanup_only = 1;
@@ -1023,15 +1058,29 @@ static void setup_dev(void)
 	do_mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=64m");
 }
 
-/* An O_PATH descriptor for DIR, as a path overlayfs can take: /proc/self/fd/N. */
-static int fd_path(char *buf, size_t len, const char *dir)
+/* An O_PATH descriptor for DIR (relative to AT), as a path overlayfs can
+ * take: /proc/self/fd/N. */
+static int fd_path(char *buf, size_t len, int at, const char *dir)
 {
-	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(at, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd == -1)
 		err(EXIT_RUNTIME, "open %s", dir);
 	snprintf(buf, len, "/proc/self/fd/%d", fd);
 	return fd;
+}
+
+/* The same for TREE, the idmapped clone of DIR's mount: overlayfs takes
+ * no detached mount, so it is attached at STAGE first. */
+static int tree_path(char *buf, size_t len, int tree, const char *dir, const char *stage)
+{
+	if (mkdir(stage, 0700) == -1)
+		err(EXIT_RUNTIME, "mkdir %s", stage);
+	say("move_mount(clone of %s, \"%s\")", dir, stage);
+	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, stage, MOVE_MOUNT_F_EMPTY_PATH) == -1)
+		err(EXIT_RUNTIME, "move_mount the clone of %s onto %s", dir, stage);
+	snprintf(buf, len, "/proc/self/fd/%d", tree);
+	return tree;
 }
 
 /*
@@ -1055,24 +1104,66 @@ static void add_option(char *options, size_t size, const char *a, const char *b,
 		errx(EXIT_RUNTIME, "overlay options longer than %zu bytes", size - 1);
 }
 
+/*
+ * DOC: scratch
+ * A rootfs that root inside does not own (no idmap: see no_idmap()) shows
+ * its files as nobody's, and overlayfs cannot copy up a file whose owner
+ * has no id here (EOVERFLOW): not even /tmp would take a new file. Empty
+ * tmpfs mounts on /tmp and /root give root inside somewhere to write.
+ */
+static void scratch_space(const struct config *cfg)
+{
+	static const char *const dirs[][2] = {{"tmp", "mode=1777"}, {"root", "mode=700"}};
+	char path[PATH_MAX + 8];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", cfg->rootfs, dirs[i][0]);
+		/* mount(2) would follow a symlink out of the rootfs. */
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			do_mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, dirs[i][1]);
+	}
+}
+
 static void setup_overlay(const struct config *cfg)
 {
 	static const char *const dirs[] = {"proc", "sys", "dev"};
-	char options[4096] = "", lower[64], upper[PATH_MAX + 8], work[PATH_MAX + 8], path[64];
-	int i, fds[MAX_LAYERS + 3];
+	char options[4096] = "", lower[MAX_LAYERS + 1][64], upper[PATH_MAX + 8], work[PATH_MAX + 8];
+	char path[PATH_MAX + 16];
+	const char *names[MAX_LAYERS + 1];
+	int i, fds[MAX_LAYERS + 4], trees[MAX_LAYERS + 1], at = AT_FDCWD;
 	struct stat st;
 
-	for (i = cfg->nlayers - 1; i >= 0; i--) {
-		fds[i + 1] = fd_path(lower, sizeof(lower), cfg->layers[i]);
-		add_option(options, sizeof(options), options[0] ? ":" : "lowerdir=", lower, "");
-	}
-	fds[0] = fd_path(lower, sizeof(lower), cfg->rootfs);
-	add_option(options, sizeof(options), options[0] ? ":" : "lowerdir=", lower, "");
-	if (cfg->upper) {
+	/* [0] is the rootfs, [i + 1] the i-th layer. Plain directories are
+	 * opened first: the tmpfs below hides the rootfs. */
+	names[0] = cfg->rootfs, trees[0] = cfg->rootfs_tree;
+	for (i = 0; i < cfg->nlayers; i++)
+		names[i + 1] = cfg->layers[i], trees[i + 1] = cfg->layer_trees[i];
+	for (i = 0; i <= cfg->nlayers; i++)
+		if (trees[i] == -1)
+			fds[i] = fd_path(lower[i], sizeof(lower[i]), AT_FDCWD, names[i]);
+	/* The default upper layer, and where idmapped clones are attached. */
+	if (!cfg->upper || cfg->rootfs_tree != -1)
+		do_mount("tmpfs", cfg->rootfs, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755");
+	for (i = 0; i <= cfg->nlayers; i++)
+		if (trees[i] != -1) {
+			snprintf(path, sizeof(path), "%s/lower%d", cfg->rootfs, i);
+			fds[i] = tree_path(lower[i], sizeof(lower[i]), trees[i], names[i], path);
+		}
+	for (i = cfg->nlayers; i >= 0; i--)
+		add_option(options, sizeof(options), options[0] ? ":" : "lowerdir=", lower[i], "");
+	fds[cfg->nlayers + 3] = -1;
+	if (cfg->upper && cfg->upper_tree != -1) {
+		snprintf(path, sizeof(path), "%s/upper", cfg->rootfs);
+		at = fds[cfg->nlayers + 3] = tree_path(upper, sizeof(upper), cfg->upper_tree,
+						       cfg->upper, path);
+		snprintf(upper, sizeof(upper), "%s", strrchr(cfg->upper, '/') + 1);
+		snprintf(work, sizeof(work), "%s", strrchr(cfg->work, '/') + 1);
+	} else if (cfg->upper) {
 		snprintf(upper, sizeof(upper), "%s", cfg->upper);
 		snprintf(work, sizeof(work), "%s", cfg->work);
 	} else {
-		do_mount("tmpfs", cfg->rootfs, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755");
 		snprintf(upper, sizeof(upper), "%s/upper", cfg->rootfs);
 		snprintf(work, sizeof(work), "%s/work", cfg->rootfs);
 		if (mkdir(upper, 0755) == -1 || mkdir(work, 0700) == -1)
@@ -1080,9 +1171,9 @@ static void setup_overlay(const struct config *cfg)
 	}
 	/* userxattr: in a user namespace overlayfs keeps its own metadata
 	 * (opaque directories, redirects) in user.overlay.* xattrs. */
-	fds[cfg->nlayers + 1] = fd_path(path, sizeof(path), upper);
+	fds[cfg->nlayers + 1] = fd_path(path, sizeof(path), at, upper);
 	add_option(options, sizeof(options), ",upperdir=", path, "");
-	fds[cfg->nlayers + 2] = fd_path(path, sizeof(path), work);
+	fds[cfg->nlayers + 2] = fd_path(path, sizeof(path), at, work);
 	add_option(options, sizeof(options), ",workdir=", path, ",userxattr");
 	if (!cfg->upper) {
 		do_mount("overlay", cfg->rootfs, "overlay", 0, options);
@@ -1092,8 +1183,13 @@ static void setup_overlay(const struct config *cfg)
 		if (mount("overlay", cfg->rootfs, "overlay", 0, options) == -1)
 			err(EXIT_RUNTIME, "mount overlay with --upper %s", cfg->upper);
 	}
-	for (i = 0; i <= cfg->nlayers + 2; i++)
-		close(fds[i]);
+	if (fstat(fds[0], &st) == -1)
+		err(EXIT_RUNTIME, "stat the rootfs");
+	for (i = 0; i <= cfg->nlayers + 3; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	if (st.st_uid != 0 && strcmp(cfg->idmap, "yes") == 0)
+		scratch_space(cfg);
 	/* A layer or the upper can turn /proc, /sys or /dev into a symlink in
 	 * the merged tree, which check_rootfs() could not see: look again. */
 	for (i = 0; i < 3; i++) {
@@ -2179,6 +2275,164 @@ static void setup_id_maps(const struct config *cfg)
 	write_proc_file(cfg->child, "gid_map", map);
 }
 
+/* The host id that id 0 in MAP ("0:OUTSIDE:COUNT") stands for. */
+static unsigned int mapped_root(const char *map)
+{
+	return (unsigned int)strtoul(strchr(map, ':') + 1, NULL, 10);
+}
+
+/*
+ * DOC: idmap
+ * Root in the container is uid 100000 on the host, and the rootfs belongs
+ * to host root: inside, its files would belong to nobody, and root could
+ * change none of them. An idmapped mount (Linux 5.12) mends that without
+ * changing a file on disk. The mount carries the container's user
+ * namespace, and the kernel translates every owner through its map, both
+ * ways: uid 0 on disk reads as 100000, root inside, and a file root inside
+ * creates is written as uid 0. We clone the rootfs's mount before clone()
+ * (open_tree), give the clone the map once it is written (mount_setattr,
+ * from the host: the filesystem belongs to it), and the child puts it in
+ * its own mount namespace (move_mount, in attach_rootfs()). The host sees
+ * no new mount: the clone is detached until then.
+ */
+/* The uid the rootfs belongs to on the host. */
+static uid_t rootfs_owner(const struct config *cfg)
+{
+	struct stat st;
+
+	if (stat(cfg->rootfs, &st) == -1)
+		err(EXIT_RUNTIME, "rootfs %s", cfg->rootfs);
+	return st.st_uid;
+}
+
+static void clone_rootfs(struct config *cfg)
+{
+	cfg->rootfs_tree = -1;
+	if (strcmp(cfg->idmap, "no") == 0 || cfg->rootless ||
+	    rootfs_owner(cfg) == mapped_root(cfg->uid_map))
+		return;
+	say("open_tree(\"%s\", OPEN_TREE_CLONE | AT_RECURSIVE)", cfg->rootfs);
+	/* glibc before 2.36 has no wrappers for the new mount API. */
+	cfg->rootfs_tree = syscall(SYS_open_tree, AT_FDCWD, cfg->rootfs,
+				   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (cfg->rootfs_tree == -1)
+		cfg->tree_call = "open_tree", cfg->tree_errno = errno;
+}
+
+/* Give TREE, a clone of DIR's mount, the container's map: 0, or -1. */
+static int idmap_tree(const struct config *cfg, int tree, const char *dir)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+	char path[64];
+	int fd, ret, saved;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", cfg->child);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		err(EXIT_RUNTIME, "open %s", path);
+	attr.userns_fd = fd;
+	say("mount_setattr(clone of %s, AT_RECURSIVE, MOUNT_ATTR_IDMAP of %s)", dir, path);
+	ret = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+static void idmap_rootfs(struct config *cfg)
+{
+	if (cfg->rootfs_tree == -1)
+		return;
+	cfg->idmapped = idmap_tree(cfg, cfg->rootfs_tree, cfg->rootfs) == 0;
+	if (!cfg->idmapped)
+		cfg->tree_call = "mount_setattr", cfg->tree_errno = errno;
+	close(cfg->rootfs_tree); /* the child has its own descriptor for it */
+	cfg->rootfs_tree = -1;
+}
+
+/* Where there is no idmap, why, and what that means, in one line. Said
+ * once the set-up has gone through, so that an error is the one line. */
+static void idmap_note(const struct config *cfg)
+{
+	uid_t owner = rootfs_owner(cfg);
+	char why[PATH_MAX + 128];
+
+	if (strcmp(cfg->idmap, "no") == 0 || cfg->idmapped)
+		return;
+	if (owner == mapped_root(cfg->uid_map)) {
+		warnx("%s already belongs to uid %u, root in the container: no idmapped mount needed",
+		      cfg->rootfs, (unsigned)owner);
+		return;
+	}
+	if (cfg->rootless)
+		snprintf(why, sizeof(why), "rootless: no idmapped mount without root, and %s belongs "
+			 "to uid %u", cfg->rootfs, (unsigned)owner);
+	else
+		snprintf(why, sizeof(why), "%s: no idmapped mount here (%s: %s)", cfg->rootfs,
+			 cfg->tree_call, strerror(cfg->tree_errno));
+	warnx("%s, so its files show as nobody, and root inside cannot change them (/tmp and "
+	      "/root are empty tmpfs)", why);
+}
+
+/*
+ * DOC: idmap-layers
+ * With the rootfs idmapped, so is every --layer, and the mount that holds
+ * --upper: on disk they all hold the ids the container sees, as image
+ * layers do, so a kept upper comes back as a --layer with its owners as
+ * they were inside. overlayfs wants the upper and its work directory on
+ * one mount, hence a clone of the directory that holds both.
+ */
+static int clone_tree(const char *dir, unsigned int flags)
+{
+	int tree;
+
+	say("open_tree(\"%s\", OPEN_TREE_CLONE%s)", dir, flags & AT_RECURSIVE ? " | AT_RECURSIVE" : "");
+	tree = syscall(SYS_open_tree, AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | flags);
+	if (tree == -1)
+		err(EXIT_RUNTIME, "open_tree %s", dir);
+	return tree;
+}
+
+static void clone_layers(struct config *cfg)
+{
+	char dir[PATH_MAX];
+	int i;
+
+	cfg->upper_tree = -1;
+	for (i = 0; i < cfg->nlayers; i++)
+		cfg->layer_trees[i] = cfg->rootfs_tree == -1 ? -1 : clone_tree(cfg->layers[i], AT_RECURSIVE);
+	if (cfg->rootfs_tree == -1 || !cfg->upper)
+		return;
+	snprintf(dir, sizeof(dir), "%s", cfg->work);
+	*strrchr(dir, '/') = '\0';
+	cfg->upper_tree = clone_tree(dir[0] ? dir : "/", 0);
+}
+
+static void idmap_layers(struct config *cfg)
+{
+	int i;
+
+	/* All or none: a layer or upper stored the other way would mix the
+	 * two ways of storing ids. */
+	for (i = 0; i < cfg->nlayers; i++) {
+		if (cfg->layer_trees[i] == -1)
+			continue;
+		if (cfg->idmapped && idmap_tree(cfg, cfg->layer_trees[i], cfg->layers[i]) == -1)
+			err(EXIT_RUNTIME, "--layer %s: its filesystem takes no idmapped mount (try "
+					  "--idmap no)", cfg->layers[i]);
+		close(cfg->layer_trees[i]);
+		cfg->layer_trees[i] = -1;
+	}
+	if (cfg->upper_tree == -1)
+		return;
+	if (cfg->idmapped && idmap_tree(cfg, cfg->upper_tree, cfg->upper) == -1)
+		err(EXIT_RUNTIME, "--upper %s: its filesystem takes no idmapped mount (try --idmap no, "
+				  "or an upper elsewhere)", cfg->upper);
+	cfg->upper_idmapped = cfg->idmapped;
+	close(cfg->upper_tree);
+	cfg->upper_tree = -1;
+}
+
 /* Write TEXT to the file at PATH; returns 0, or -1 with errno set. */
 static int write_text(const char *path, const char *text)
 {
@@ -2447,12 +2701,6 @@ static void remove_cgroup(const struct config *cfg)
 	}
 }
 
-/* The host id that id 0 in MAP ("0:OUTSIDE:COUNT") stands for. */
-static unsigned int mapped_root(const char *map)
-{
-	return (unsigned int)strtoul(strchr(map, ':') + 1, NULL, 10);
-}
-
 /*
  * rm -rf NAME in the directory DIRFD, on its filesystem only. Every step
  * is relative to a directory already open and never follows a symlink, so
@@ -2497,11 +2745,13 @@ static void remove_tree_at(int dirfd, const char *name, dev_t dev)
  * overlays must never share an upper directory, so we hold an exclusive
  * flock(2) on DIR while we run. Holding it also tells us that a work
  * directory found beside DIR is a leftover of a runtime killed with
- * SIGKILL, to remove. Both belong to the container's root.
+ * SIGKILL, to remove. Both belong to the container's root: host uid 0
+ * seen through the idmap (see idmap-layers), or its own host uid.
  */
 static void setup_upper(struct config *cfg)
 {
-	unsigned int uid = mapped_root(cfg->uid_map), gid = mapped_root(cfg->gid_map);
+	unsigned int uid = cfg->upper_idmapped ? 0 : mapped_root(cfg->uid_map);
+	unsigned int gid = cfg->upper_idmapped ? 0 : mapped_root(cfg->gid_map);
 	char parent[PATH_MAX], *name;
 	struct dirent *d;
 	struct stat st;
@@ -2638,10 +2888,13 @@ static void prepare_child(struct config *cfg)
 {
 	write_pid_file(cfg);
 	setup_id_maps(cfg); /* 06-user */
+	idmap_rootfs(cfg);  /* 06-user */
+	idmap_layers(cfg);  /* 09 */
 	setup_cgroup(cfg);  /* 07-cgroup */
 	setup_limits(cfg);  /* 09 */
 	setup_upper(cfg);   /* 09 */
 	setup_veth(cfg); /* 05-net */
+	idmap_note(cfg);    /* 06-user */
 }
 
 /*
@@ -2765,7 +3018,9 @@ int main(int argc, char *argv[])
 		return EXIT_SUCCESS;
 	}
 	check_rootfs(&cfg); /* 03-mnt */
+	clone_rootfs(&cfg); /* 06-user */
 	check_layers(&cfg); /* 09 */
+	clone_layers(&cfg); /* 09 */
 	if (pipe2(cfg.sync_pipe, O_CLOEXEC) == -1)
 		err(EXIT_RUNTIME, "pipe2");
 	cfg.child = spawn_child(&cfg);
