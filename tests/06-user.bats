@@ -62,11 +62,86 @@ send exit\\n" sh -i
 	[[ $stderr == *"Operation not permitted"* ]]
 }
 
-@test "user: a root-owned rootfs shows as nobody inside" {
-	run_ctr -0 stat -c '%u %g' /etc/passwd
+@test "idmap: --idmap no shows a root-owned rootfs as nobody's, and root inside cannot change it" {
+	run_ctr -0 --idmap no stat -c '%u %g' /etc/passwd
 	[ "$output" = "65534 65534" ]
-	run_ctr ! touch /etc/made-inside
-	[[ $stderr == *"Permission denied"* ]]
+	[ -z "$stderr" ]
+	run_ctr ! --idmap no touch /etc/made-inside
+	[[ $stderr == *"touch: /etc/made-inside: Permission denied" ]]
+	[ ! -e "$ROOTFS/etc/made-inside" ]
+	run_ctr -125 --idmap maybe true
+	[ "$stderr" = "container: --idmap maybe: expected yes or no" ]
+}
+
+@test "idmap: root inside owns a root-owned rootfs: it creates, changes, chmods and deletes in /etc, /bin and /root" {
+	idmap_works "$ROOTFS" || skip "no idmapped mount of $(stat -f -c %T "$ROOTFS") on Linux $(uname -r): the fallback tests cover it"
+	local t=idmap-$$ d before
+	# Host root's files, for the container to change and to delete.
+	for d in etc bin root; do
+		echo old >"$ROOTFS/$d/$t.old"
+		echo gone >"$ROOTFS/$d/$t.gone"
+	done
+	test_cleanup() { rm -rf "$ROOTFS"/{etc,bin,root}/"$t".*; }
+	before=$(rootfs_state "$ROOTFS")
+	run_ctr -0 sh -c "stat -c '%u %g' /etc/passwd /bin/busybox /root
+		for d in /etc /bin /root; do
+			echo new >\$d/$t.new && echo more >>\$d/$t.old && chmod 600 \$d/$t.old &&
+				rm \$d/$t.gone || exit 1
+		done
+		mkdir /root/$t.dir && chown 1000:1000 /root/$t.dir
+		stat -c '%n %u %g %a' /etc/$t.new /bin/$t.old /root/$t.dir; [ ! -e /root/$t.gone ] && echo gone"
+	[ -z "$stderr" ]
+	[ "$(echo ${lines[@]:0:3})" = "0 0 0 0 0 0" ]
+	[ "${lines[3]}" = "/etc/$t.new 0 0 644" ]
+	[ "${lines[4]}" = "/bin/$t.old 0 0 600" ]
+	[ "${lines[5]}" = "/root/$t.dir 1000 1000 755" ]
+	[ "${lines[6]}" = gone ]
+	if step_has 09; then
+		# The overlay's lower layer is never written.
+		[ "$(rootfs_state "$ROOTFS")" = "$before" ]
+	else
+		# Written through the idmap, as host root's files, as in 03-05.
+		for d in etc bin root; do
+			[ "$(stat -c '%u %g' "$ROOTFS/$d/$t.new")" = "0 0" ]
+			[ "$(stat -c '%u %g %a' "$ROOTFS/$d/$t.old")" = "0 0 600" ]
+			[ "$(cat "$ROOTFS/$d/$t.old")" = "$(printf 'old\nmore')" ]
+			[ ! -e "$ROOTFS/$d/$t.gone" ]
+		done
+		[ "$(stat -c '%u %g' "$ROOTFS/root/$t.dir")" = "1000 1000" ]
+	fi
+}
+
+@test "idmap: -v narrates open_tree, mount_setattr and move_mount, and the host sees no new mount" {
+	idmap_works "$ROOTFS" || skip "no idmapped mount of $(stat -f -c %T "$ROOTFS") on Linux $(uname -r): the fallback tests cover it"
+	local before during
+	before=$(awk '{print $5}' /proc/self/mountinfo | sort)
+	start_ctr -v -- sh -c 'echo ready; exec sleep 30'
+	during=$(awk '{print $5}' /proc/self/mountinfo | sort)
+	stop_ctr
+	[ "$during" = "$before" ]
+	grep -Fx "[container] open_tree(\"$ROOTFS\", OPEN_TREE_CLONE | AT_RECURSIVE)" "$CTR_ERR"
+	grep -Ex "\[container\] mount_setattr\(clone of $ROOTFS, AT_RECURSIVE, MOUNT_ATTR_IDMAP of /proc/$CTR_INIT/ns/user\)" "$CTR_ERR"
+	grep -E "^\[container\] move_mount\(clone of $ROOTFS, \"$ROOTFS(/lower0)?\"\)$" "$CTR_ERR"
+}
+
+@test "idmap: where the filesystem takes no idmapped mount (ramfs), one line says so, and the run goes on as with --idmap no" {
+	local rf=$SCRATCH/ramfs
+	test_cleanup() { umount "$SCRATCH/ramfs"; }
+	ramfs_copy "$rf"
+	! idmap_works "$rf"
+	ROOTFS=$rf run_ctr -0 stat -c '%u %g' /etc/passwd
+	[ "$output" = "65534 65534" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ $stderr == "container: $rf: no idmapped mount here (mount_setattr: Invalid argument), so its files show as nobody, and root inside cannot change them"* ]]
+	ROOTFS=$rf run_ctr -0 --idmap no true
+	[ -z "$stderr" ]
+}
+
+@test "idmap: a rootfs owned by the mapped range is mounted as it is, and one line says so" {
+	ROOTFS=$USERNS_ROOTFS run_ctr -0 -v stat -c '%u %g' /etc/passwd
+	[ "${lines[0]}" = "0 0" ]
+	[[ $stderr == *"container: $USERNS_ROOTFS already belongs to uid 100000, root in the container: no idmapped mount needed"* ]]
+	[[ $stderr != *open_tree* ]]
 }
 
 @test "user: in a rootfs owned by the mapped range, root owns its files, and files made inside belong to 100000 on the host" {

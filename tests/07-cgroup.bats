@@ -202,8 +202,8 @@ kill_runtime() {
 	requires userns
 	as_user
 	run_ctr -0 --net none cat /proc/self/cgroup
-	[[ $stderr == *"rootless: no cgroup of its own without root"* ]]
-	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$(printf '%s\n' "${stderr_lines[@]}" | grep -c "cgroup")" -eq 1 ]
+	[[ $stderr == *"container: rootless: no cgroup of its own without root"* ]]
 	if cgroup_v2; then
 		[ "$output" = "0::/" ]
 	fi

@@ -58,6 +58,71 @@ layer() {
 	[ "$(stat -c '%F' "$up/bin/ls")" = "character special file" ]
 }
 
+# tree_state DIR: every path under DIR with its owner and mode.
+tree_state() {
+	(cd "$1" && find . -printf '%p %U:%G %m\n' | sort)
+}
+
+@test "idmap: a kept --upper holds the container's ids on disk, and comes back as a --layer with its owners" {
+	idmap_works "$ROOTFS" || skip "no idmapped mount of $(stat -f -c %T "$ROOTFS") on Linux $(uname -r): the fallback tests cover it"
+	local up=$SCRATCH/up before layer
+	before=$(rootfs_state "$ROOTFS")
+	run_ctr -0 --upper "$up" sh -c 'echo kept >/etc/kept && mkdir /root/app && echo x >/root/app/f &&
+		chown -R 1000:1000 /root/app && rm /bin/ls'
+	[ -z "$stderr" ]
+	# On disk as inside: root's files are uid 0's, 1000's are 1000's.
+	[ "$(stat -c '%u %g' "$up" "$up/etc/kept" "$up/root/app/f")" = "0 0"$'\n'"0 0"$'\n'"1000 1000" ]
+	[ "$(stat -c '%F %t:%T' "$up/bin/ls")" = "character special file 0:0" ]
+	layer=$(tree_state "$up")
+	run_ctr -0 --layer "$up" sh -c 'stat -c "%n %u %g" /etc/kept /root/app /root/app/f; ls /bin/ls;
+		echo more >>/etc/kept && chown 1000 /etc/kept && rm /root/app/f && stat -c "%n %u" /etc/kept'
+	[ "${lines[0]}" = "/etc/kept 0 0" ]
+	[ "${lines[1]}" = "/root/app 1000 1000" ]
+	[ "${lines[2]}" = "/root/app/f 1000 1000" ]
+	[ "${lines[3]}" = "/etc/kept 1000" ]
+	[[ $stderr == *"/bin/ls: No such file or directory"* ]]
+	# Neither the rootfs nor the layer was written.
+	[ "$(rootfs_state "$ROOTFS")" = "$before" ]
+	[ "$(tree_state "$up")" = "$layer" ]
+	[ "$(cat "$up/etc/kept")" = kept ]
+}
+
+@test "idmap: a --layer or --upper whose filesystem takes no idmapped mount is refused in one line" {
+	idmap_works "$ROOTFS" || skip "no idmapped mount of $(stat -f -c %T "$ROOTFS") on Linux $(uname -r): the fallback tests cover it"
+	local rf=$SCRATCH/ramfs
+	test_cleanup() { umount "$SCRATCH/ramfs"; }
+	mkdir "$rf"
+	mount -t ramfs -o mode=755 ramfs "$rf"
+	mkdir "$rf/layer"
+	run_ctr -125 --layer "$rf/layer" true
+	[ "$stderr" = "container: --layer $rf/layer: its filesystem takes no idmapped mount (try --idmap no): Invalid argument" ]
+	run_ctr -125 --upper "$rf/up" true
+	[ "$stderr" = "container: --upper $rf/up: its filesystem takes no idmapped mount (try --idmap no, or an upper elsewhere): Invalid argument" ]
+	[ ! -e "$rf/up" ] && [ -z "$(ls -A "$rf" | grep -v '^layer$')" ]
+	run_ctr -0 --idmap no --layer "$rf/layer" --upper "$rf/up" true
+}
+
+@test "idmap: without one (a ramfs rootfs), /tmp and /root are empty tmpfs that root inside can write; with --idmap no, not even /tmp" {
+	local rf=$SCRATCH/ramfs
+	test_cleanup() { umount "$SCRATCH/ramfs"; }
+	ramfs_copy "$rf"
+	ROOTFS=$rf run_ctr -0 sh -c 'touch /tmp/a /root/b && ls /tmp && ls /root; stat -c %u /etc; touch /etc/c 2>/dev/null || echo refused'
+	[ "$(echo $output)" = "a b 65534 refused" ]
+	[ "$stderr" = "container: $rf: no idmapped mount here (mount_setattr: Invalid argument), so its files show as nobody, and root inside cannot change them (/tmp and /root are empty tmpfs)" ]
+	# Today's behaviour, kept by --idmap no: copy-up of a directory whose
+	# owner has no id in the container fails.
+	ROOTFS=$rf run_ctr -1 --idmap no touch /tmp/a
+	[[ $stderr == *"Value too large for defined data type"* ]]
+}
+
+@test "rootless: with a root-owned rootfs, root inside can still write /tmp and /root, and one line says why" {
+	requires userns
+	as_user
+	run_ctr -0 --net none sh -c 'touch /tmp/a /root/b && ls /tmp && ls /root; touch /etc/c 2>/dev/null || echo refused'
+	[ "$(echo $output)" = "a b refused" ]
+	[[ $stderr == *"container: rootless: no idmapped mount without root, and $ROOTFS belongs to uid 0, so its files show as nobody, and root inside cannot change them (/tmp and /root are empty tmpfs)"* ]]
+}
+
 @test "overlay: --layer stacks read-only layers over the rootfs, the last on top" {
 	layer one first
 	layer two second

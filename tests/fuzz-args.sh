@@ -118,6 +118,7 @@ V_ip=(10.77.0.2/24 10.77.0.0/24 1.2.3.4 300.1.1.1/24 10.0.0.2/7 10.0.0.2/31 10.0
 V_map=(0:100000:65536 0:100000:65536 0:0:1 1:2:3 0:100000 0:100000:0 0:-1:5 0:4294967295:1
 	0:100000:65536:1 0:abc:1 " 0:1:1" 0:+1:1 "0:${zeros}100000:65536" "0:100000:${zeros}65536" ""
 	"$long")
+V_idmap=(yes no no "" maybe YES "$long")
 V_uptime=(0 5 -1 abc 1.5 315360000 315360001 99999999999999999999 +5 " 5" "" "$long")
 V_layer=("$S/layer" "$S/layer" "$S/layer2" "$S/file" "$S/missing" "$ROOTFS" "" "/$long")
 V_upper=("$S/up" "$S/up" "$S/up2" "$S/file" "$S/a:b" "$S/missing/deep/up" uprel "" "$S/$long")
@@ -126,8 +127,8 @@ V_memory=(64M 64M 4M 1K 0 -64M 1025G 17179869185G 17592186044480M 64MB 1e9 "" ab
 V_cpus=(0.5 0.5 0.01 0.001 0 -1 1024 1025 nan inf 1e3 0x1 "" abc "$long")
 V_pids_limit=(10 10 2 1 0 -5 4194304 4194305 0x10 99999999999999999999 "" abc "$long")
 FLAGS=(-v --verbose -h --help --cleanup)
-VALUED=(--hostname --pid-file --rootfs --net --ip --uid-map --gid-map --uptime --layer --upper
-	--memory --cpus --pids-limit)
+VALUED=(--hostname --pid-file --rootfs --net --ip --uid-map --gid-map --idmap --uptime --layer
+	--upper --memory --cpus --pids-limit)
 # Junk never names a real program: it may end up as the command.
 JUNK=(--nope -x - -- "" --- -vh --= -v- @ @@junk --host --p --mem)
 COMMANDS=("true" "false" "sh -c 'exit 7'" "no-such-command@" "/" "/etc/os-release" "''" "")

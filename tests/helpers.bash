@@ -221,6 +221,28 @@ as_user() {
 	CTR_AS=(setpriv --reuid="$USER_ID" --regid="$USER_ID" --clear-groups)
 }
 
+# idmap_works DIR: root can give a clone of DIR's mount a user namespace's
+# map here (the kernel and DIR's filesystem allow idmapped mounts), as the
+# runtime does from step 06 on. Asked of the kernel, through the probe.
+idmap_works() {
+	[ "$("$REPO/tests/probe/probe" idmap "$1")" = "idmap: ok 0" ]
+}
+
+# rootfs_state DIR: path, owner, mode and checksum of everything under
+# DIR's /etc, /bin and /root, to show that a run changed none of it.
+rootfs_state() {
+	(cd "$1" && find etc bin root -printf '%p %U:%G %m %l\n' | sort &&
+		find etc bin root -type f -print0 | sort -z | xargs -0 md5sum)
+}
+
+# ramfs_copy DIR: a copy of $ROOTFS on a ramfs mounted at DIR, a filesystem
+# that takes no idmapped mount; test_cleanup must unmount it.
+ramfs_copy() {
+	mkdir -p "$1"
+	mount -t ramfs -o mode=755 ramfs "$1"
+	cp -a "$ROOTFS/." "$1"
+}
+
 # cgroup_v2: the host mounts cgroup v2 at /sys/fs/cgroup (else v1 or hybrid).
 cgroup_v2() {
 	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]

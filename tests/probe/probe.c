@@ -13,6 +13,8 @@
  * probe syscall NAME (or syscall-nr N).  Resource probes: alloc MIB, fork N,
  * spin SECONDS.  Terminals: tiocsti TEXT pushes TEXT and a newline into the
  * input of the terminal on descriptor 0; tiocsti-own does it on a pty of its own.
+ * On the host, as root: idmap DIR tries to give a clone of DIR's mount a user
+ * namespace's map, as the runtime does from step 06 on.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -132,6 +134,62 @@ static long try_syscall(const char *name)
 }
 
 /* clone(2) with FLAGS; the child exits at once. */
+/* open_tree(2) DIR and mount_setattr(2) MOUNT_ATTR_IDMAP on the clone, with
+ * the user namespace of a child that maps 0 to host 100000. */
+static long try_idmap(const char *dir)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+	int go[2], tree, userns = -1;
+	char path[64];
+	long ret = -1;
+	pid_t pid;
+
+	if (pipe(go) == -1)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		char c;
+
+		if (unshare(CLONE_NEWUSER) == -1)
+			_exit(1);
+		close(go[1]);
+		read(go[0], &c, 1); /* until the parent is done */
+		_exit(0);
+	}
+	close(go[0]);
+	if (pid == -1)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	for (int i = 0; i < 1000 && userns == -1; i++) {
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+		/* Written once the child is in its namespace. */
+		if (fd != -1 && write(fd, "0 100000 65536", 14) == 14) {
+			close(fd);
+			snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd != -1 && write(fd, "0 100000 65536", 14) != 14)
+				break;
+			snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+			userns = open(path, O_RDONLY | O_CLOEXEC);
+		} else {
+			usleep(1000);
+		}
+		if (fd != -1)
+			close(fd);
+	}
+	tree = syscall(SYS_open_tree, AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (userns != -1 && tree != -1) {
+		attr.userns_fd = userns;
+		ret = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+	}
+	int saved = errno;
+	close(go[1]);
+	waitpid(pid, NULL, 0);
+	errno = saved;
+	return ret;
+}
+
 static long try_clone(int flags)
 {
 	long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
@@ -383,6 +441,8 @@ int main(int argc, char *argv[])
 		return report(name, open("/dev/tty", O_RDWR | O_CLOEXEC));
 	if (!strcmp(name, "unshare-user"))
 		return report(name, unshare(CLONE_NEWUSER));
+	if (!strcmp(name, "idmap"))
+		return report(name, try_idmap(str_arg(argc, argv)));
 
 	fprintf(stderr, "probe: unknown probe '%s'\n", name);
 	return 2;

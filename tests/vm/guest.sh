@@ -8,8 +8,9 @@
 #     cgroup v2 only at /sys/fs/cgroup, every controller enabled; or v1,
 #     systemd's hybrid layout (cpu,cpuacct and net_cls,net_prio joined, an
 #     empty v2 tree at /sys/fs/cgroup/unified); checks that it is so;
-#  2. copies the repository into a tmpfs at its own path, so the tests write
-#     on a real file system and never touch the host;
+#  2. copies the repository into an ext4 file system (a loop device) at its
+#     own path, so the tests write on a real disk file system, one that
+#     takes idmapped mounts, and never touch the host;
 #  3. runs the bats groups that the host put in the job file, writing each
 #     group's TAP output to the host's run directory (9p tag vmrun);
 #  4. powers off.
@@ -230,11 +231,17 @@ main() {
 
 	# The overlay root would do for most tests, but an overlay cannot be the upper
 	# layer of another overlay, and the tests make their own mounts in build/:
-	# give the repository a tmpfs of its own, at the same path as on the host.
-	# build/vm (the kernel) stays behind.
-	say "copying $REPO into a tmpfs"
+	# give the repository a file system of its own, at the same path as on the
+	# host. ext4, as on most hosts: from step 06 on the runtime idmaps the
+	# rootfs, which a tmpfs allows only from Linux 6.3. BusyBox's mke2fs makes
+	# ext2, which the ext4 driver mounts. build/vm (the kernel) stays behind.
+	say "copying $REPO into an ext4 file system"
 	mode=$(stat -c %a "$REPO") owner=$(stat -c %u:%g "$REPO")
-	mount -t tmpfs -o "mode=$mode" tmpfs "$REPO" || die "cannot mount a tmpfs on $REPO"
+	truncate -s 1G /run/repo.img && busybox mke2fs -q -F /run/repo.img >/dev/null ||
+		die "cannot make a file system for $REPO"
+	mount -t ext4 -o loop /run/repo.img "$REPO" || die "cannot mount an ext4 file system on $REPO"
+	rmdir "$REPO/lost+found"
+	chmod "$mode" "$REPO"
 	chown "$owner" "$REPO"
 	tar -C "$REPO" -xpf "$OUT/repo.tar" || die "cannot unpack the repository"
 	rm -f "$OUT/repo.tar"

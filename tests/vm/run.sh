@@ -393,7 +393,7 @@ fi
 	done
 } >"$RUN/job"
 
-# The repository as it is now, for the guest to unpack into a tmpfs at the
+# The repository as it is now, for the guest to unpack into a file system at the
 # same path (not the kernel, nor the tests' leftover scratch directories).
 tar -C "$REPO" --exclude=./build/vm --exclude='./build/scratch.*' -cf "$RUN/repo.tar" . ||
 	{ echo "run.sh: cannot pack the repository" >&2; exit 1; }
