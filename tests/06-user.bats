@@ -137,10 +137,12 @@ send exit\\n" sh -i
 	[ -z "$stderr" ]
 }
 
-@test "idmap: a rootfs owned by the mapped range is mounted as it is, and one line says so" {
-	ROOTFS=$USERNS_ROOTFS run_ctr -0 -v stat -c '%u %g' /etc/passwd
-	[ "${lines[0]}" = "0 0" ]
-	[[ $stderr == *"container: $USERNS_ROOTFS already belongs to uid 100000, root in the container: no idmapped mount needed"* ]]
+@test "idmap: a rootfs owned by the mapped range is mounted as it is, and -v says why" {
+	ROOTFS=$USERNS_ROOTFS run_ctr -0 stat -c '%u %g' /etc/passwd
+	[ "$output" = "0 0" ]
+	[ -z "$stderr" ]
+	ROOTFS=$USERNS_ROOTFS run_ctr -0 -v true
+	[[ $stderr == *"[container] $USERNS_ROOTFS already belongs to uid 100000, root in the container: no idmapped mount needed"* ]]
 	[[ $stderr != *open_tree* ]]
 }
 

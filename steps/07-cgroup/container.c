@@ -1639,7 +1639,8 @@ static void idmap_rootfs(struct config *cfg)
 }
 
 /* Where there is no idmap, why, and what that means, in one line. Said
- * once the set-up has gone through, so that an error is the one line. */
+ * once the set-up has gone through, so that an error is the one line. A
+ * rootfs that root inside owns already needs none: -v says so. */
 static void idmap_note(const struct config *cfg)
 {
 	uid_t owner = rootfs_owner(cfg);
@@ -1648,8 +1649,8 @@ static void idmap_note(const struct config *cfg)
 	if (strcmp(cfg->idmap, "no") == 0 || cfg->idmapped)
 		return;
 	if (owner == mapped_root(cfg->uid_map)) {
-		warnx("%s already belongs to uid %u, root in the container: no idmapped mount needed",
-		      cfg->rootfs, (unsigned)owner);
+		say("%s already belongs to uid %u, root in the container: no idmapped mount needed",
+		    cfg->rootfs, (unsigned)owner);
 		return;
 	}
 	if (cfg->rootless)
