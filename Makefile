@@ -86,9 +86,10 @@ $(TEST_ROOTFS)-userns/bin/probe: $(TEST_ROOTFS)/bin/probe
 test: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe $(PTY)
 	tests/run.sh
 
-# The cgroup tests of steps 07-09 on a machine with only cgroup v2, and on
-# one with cgroup v1 as systemd mounts it (cpu,cpuacct in one hierarchy): a
-# stock Debian kernel under qemu (tests/vm/README.md). VM_ARGS are passed on.
+# The cgroup tests of steps 07-09 on a machine with only cgroup v2 (and step
+# 06's, for idmapped mounts on an older kernel), and on one with cgroup v1 as
+# systemd mounts it (cpu,cpuacct in one hierarchy): a stock Debian kernel
+# under qemu (tests/vm/README.md). VM_ARGS are passed on.
 test-cgroup2: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe
 	tests/vm/run.sh --layout v2 $(VM_ARGS)
 

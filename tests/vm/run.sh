@@ -7,7 +7,8 @@
 #
 #   tests/vm/run.sh                   the cgroup tests of steps 07-09 on v2:
 #                                     tests/07-cgroup.bats with STEP=07, 08
-#                                     and 09, and tests/09-*.bats with STEP=09
+#                                     and 09, and tests/09-*.bats with STEP=09;
+#                                     first tests/06-user.bats with STEP=06
 #   tests/vm/run.sh --layout v1       the same on systemd's v1 layout
 #   tests/vm/run.sh --step 06 tests/06-user.bats
 #   tests/vm/run.sh --step 06 tests/0[1-6]-*.bats --step 05 tests/05-net.bats
@@ -115,8 +116,13 @@ while [ $# -gt 0 ]; do
 done
 # By default, the cgroup tests of every step that has a cgroup: 07's file for
 # 07, 08 and 09's binaries (step N must still pass step 07's tests), and 09's
-# own file for 09's limits.
+# own file for 09's limits. On v2, step 06's file first: its idmapped mounts
+# on the guest's older kernel (09's file has the overlay's).
 if [ "$ngroups" -eq 0 ]; then
+	if [ "$layout" = v2 ]; then
+		new_group 06
+		add_arg "$REPO/tests/06-user.bats"
+	fi
 	for step in 07 08 09; do
 		new_group "$step"
 		add_arg "$REPO/tests/07-cgroup.bats"
