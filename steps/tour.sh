@@ -74,8 +74,9 @@ for dir in steps/[0-9][0-9]-*/; do
 		show "$bin" --rootfs "$rootfs" -- sh -c 'ip -o -4 addr | awk "{print \$2, \$4}"; ip route'
 		;;
 	06-user)
-		say "CLONE_NEWUSER: root inside is uid 100000 outside. The parent writes the uid and gid maps; the files of a rootfs owned by host root show up as nobody. The same binary also runs for an ordinary user, without root."
+		say "CLONE_NEWUSER: root inside is uid 100000 outside. The parent writes the uid and gid maps. Host root's files would show up as nobody's, but the rootfs is mounted through an idmapped mount that carries the same map, so root inside owns it; with --idmap no, nobody does. The same binary also runs for an ordinary user, without root."
 		show "$bin" --rootfs "$rootfs" -- sh -c 'id; cat /proc/self/uid_map; ls -ln /etc/passwd'
+		show "$bin" --rootfs "$rootfs" --idmap no -- ls -ln /etc/passwd
 		;;
 	07-cgroup)
 		say "A cgroup of its own, and CLONE_NEWCGROUP: the container sees its cgroup as the root of the tree, mounted read-only. The runtime removes the cgroup when the container exits."
