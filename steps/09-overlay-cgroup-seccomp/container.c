@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -2394,12 +2395,28 @@ static int clone_tree(const char *dir, unsigned int flags)
 	return tree;
 }
 
+/* Whether overlayfs takes idmapped layers: from Linux 5.19 on. */
+static int overlay_takes_idmaps(void)
+{
+	struct utsname u;
+	int major, minor;
+
+	if (uname(&u) == -1 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 1; /* let the mount say */
+	return major > 5 || (major == 5 && minor >= 19);
+}
+
 static void clone_layers(struct config *cfg)
 {
 	char dir[PATH_MAX];
 	int i;
 
 	cfg->upper_tree = -1;
+	if (cfg->rootfs_tree != -1 && !overlay_takes_idmaps()) {
+		close(cfg->rootfs_tree);
+		cfg->rootfs_tree = -1;
+		cfg->tree_call = "overlayfs before Linux 5.19", cfg->tree_errno = EINVAL;
+	}
 	for (i = 0; i < cfg->nlayers; i++)
 		cfg->layer_trees[i] = cfg->rootfs_tree == -1 ? -1 : clone_tree(cfg->layers[i], AT_RECURSIVE);
 	if (cfg->rootfs_tree == -1 || !cfg->upper)
