@@ -63,9 +63,12 @@ tree_state() {
 	(cd "$1" && find . -printf '%p %U:%G %m\n' | sort)
 }
 
-@test "idmap: a kept --upper holds the container's ids on disk, and comes back as a --layer with its owners" {
+@test "idmap: a kept --upper, even in a private directory, holds the container's ids on disk, and comes back as a --layer with its owners" {
 	idmap_works "$ROOTFS" || skip "no idmapped mount of $(stat -f -c %T "$ROOTFS") on Linux $(uname -r): the fallback tests cover it"
-	local up=$SCRATCH/up before layer
+	# In a directory only root may enter: through the parent's clone of
+	# its mount, the container's uid needs no way in.
+	local up=$SCRATCH/private/up before layer
+	mkdir -m 700 "$SCRATCH/private"
 	before=$(rootfs_state "$ROOTFS")
 	run_ctr -0 --upper "$up" sh -c 'echo kept >/etc/kept && mkdir /root/app && echo x >/root/app/f &&
 		chown -R 1000:1000 /root/app && rm /bin/ls'
