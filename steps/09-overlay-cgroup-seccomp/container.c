@@ -3448,12 +3448,23 @@ static int kill_container(int argc, char *argv[])
  * parent, which passes signals on and reports its status (run_init()).
  * The command is hardened as the container's own was.
  */
-static void join_container(struct config *cfg, int pidfd, const struct running *r)
+/* exec: if the runtime dies, even by SIGKILL, so do we (and then the
+ * command, see die_with_parent()). */
+static void die_with_runtime(pid_t runtime)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		err(EXIT_RUNTIME, "prctl PR_SET_PDEATHSIG");
+	if (getppid() != runtime)
+		_exit(EXIT_RUNTIME); /* it is gone already */
+}
+
+static void join_container(struct config *cfg, int pidfd, const struct running *r, pid_t runtime)
 {
 	static char hostname[HOST_NAME_MAX + 1];
 	char procs[PATH_MAX];
 	size_t i;
 
+	die_with_runtime(runtime);
 	/* A session of our own, out of reach of the caller's terminal. */
 	if (setsid() == -1)
 		err(EXIT_RUNTIME, "setsid");
@@ -3480,6 +3491,8 @@ static void join_container(struct config *cfg, int pidfd, const struct running *
 	say("setgroups(0, NULL); setresgid(0, 0, 0); setresuid(0, 0, 0)");
 	if (setgroups(0, NULL) == -1 || setresgid(0, 0, 0) == -1 || setresuid(0, 0, 0) == -1)
 		err(EXIT_RUNTIME, "become the container's root");
+	/* Changing credentials cleared the parent-death signal (see become-root). */
+	die_with_runtime(runtime);
 	if (chdir("/") == -1)
 		err(EXIT_RUNTIME, "chdir /");
 	if (gethostname(hostname, sizeof(hostname) - 1) == -1)
@@ -3549,13 +3562,8 @@ static int exec_in_container(struct config *cfg, int argc, char *argv[])
 	cfg->child = fork();
 	if (cfg->child == -1)
 		err(EXIT_RUNTIME, "fork");
-	if (cfg->child == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
-			err(EXIT_RUNTIME, "prctl PR_SET_PDEATHSIG");
-		if (getppid() != runtime)
-			_exit(EXIT_RUNTIME); /* the runtime is gone already */
-		join_container(cfg, pidfd, &r);
-	}
+	if (cfg->child == 0)
+		join_container(cfg, pidfd, &r, runtime);
 	close(pidfd);
 	cleanup_cfg = cfg;
 	if (atexit(cleanup) != 0)
