@@ -6,7 +6,10 @@
  *            cgroup; and the hardening real runtimes do: capabilities cut to
  *            Docker's default fourteen, no_new_privs, masked and read-only
  *            paths in /proc and /sys, no inherited descriptors, and a
- *            seccomp filter, installed last, just before exec.
+ *            seccomp filter, installed last, just before exec. And what
+ *            users of a runtime do all day: -t, a terminal of the
+ *            container's own; --name, with ps, kill, and exec into a
+ *            running container (part 5 of the chapter).
  * Still shared with the host: the kernel itself, and the wall clock.
  *            No LSM policy (AppArmor, SELinux) is applied.
  * Chapter:   steps/09-overlay-cgroup-seccomp/README.md
@@ -3359,6 +3362,19 @@ static int list_containers(int argc, char *argv[])
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_RUNTIME;
 }
 
+/* The options every subcommand knows, and its errors, as parse_args() has them. */
+static void subcommand_option(int opt, char *argv[])
+{
+	if (opt == 'v')
+		verbose = 1;
+	else if (opt == 'h')
+		usage(stdout), exit(EXIT_SUCCESS);
+	else if (opt == ':')
+		errx(EXIT_RUNTIME, "option %s needs a value", argv[optind - 1]);
+	else
+		errx(EXIT_RUNTIME, "unknown option %s (try --help)", argv[optind - 1]);
+}
+
 /* A signal by number or name: 9, KILL or SIGKILL. */
 static int parse_signal(const char *text)
 {
@@ -3405,14 +3421,8 @@ static int kill_container(int argc, char *argv[])
 	while ((opt = getopt_long(argc, argv, "+:s:vh", options, NULL)) != -1) {
 		if (opt == 's')
 			sig = parse_signal(optarg);
-		else if (opt == 'v')
-			verbose = 1;
-		else if (opt == 'h')
-			usage(stdout), exit(EXIT_SUCCESS);
-		else if (opt == ':')
-			errx(EXIT_RUNTIME, "option %s needs a value", argv[optind - 1]);
 		else
-			errx(EXIT_RUNTIME, "unknown option %s (try --help)", argv[optind - 1]);
+			subcommand_option(opt, argv);
 	}
 	if (argc - optind != 1)
 		errx(EXIT_RUNTIME, "kill: say which container, and only one (try --help)");
@@ -3521,14 +3531,8 @@ static void parse_exec(struct config *cfg, int argc, char *argv[])
 			add_env(cfg, optarg);
 		else if (opt == 't')
 			cfg->tty = 1;
-		else if (opt == 'v')
-			verbose = 1;
-		else if (opt == 'h')
-			usage(stdout), exit(EXIT_SUCCESS);
-		else if (opt == ':')
-			errx(EXIT_RUNTIME, "option %s needs a value", argv[optind - 1]);
 		else
-			errx(EXIT_RUNTIME, "unknown option %s (try --help)", argv[optind - 1]);
+			subcommand_option(opt, argv);
 	}
 	if (optind == argc)
 		errx(EXIT_RUNTIME, "exec: say which container, then the command (try --help)");
