@@ -280,7 +280,7 @@ termios" --pid-file "$SCRATCH/pid" -t -- sh -c 'echo ready; exec sleep 100'
 	[ "$CTR_STATUS" -eq 137 ]
 }
 
-@test "exec -t: a terminal of its own from the container's devpts, which the command cannot push input into; Ctrl-C; the status" {
+@test "exec -t: a terminal of its own from the container's devpts, which the command cannot push input into; Ctrl-C; Ctrl-D ends the shell; the status" {
 	requires root step:09
 	start_ctr --name "$(name)" -- sh -c 'echo ready; exec sleep 60'
 	CTR_SUBCOMMAND=1 at_terminal 'expect #
@@ -292,8 +292,12 @@ sleep 0.3
 send \x03
 send echo st=$?\r
 expect st=130
-send exit 5\r
-expect exit=5
+send echo ma""rk; false\r
+expect mark
+# The shell asks where the cursor is once it reads a line again.
+expect \x1b[6n
+send \x04
+expect exit=1
 termios' exec -t "$(name)" sh
 	[ "$status" -eq 0 ]
 	[[ $output != *pwned* ]]
