@@ -99,7 +99,7 @@ expect exit=0' -t -- vi /etc/new-file
 		want=${sig#*:} sig=${sig%:*}
 		# A second shell signals the runtime once the command runs.
 		(
-			wait_for "[ -s '$SCRATCH/pid' ] && [ -n \"\$(pgrep -P \$(cat '$SCRATCH/pid') -x sleep)\" ]"
+			wait_for "[ -s '$SCRATCH/pid' ] && [ -n \"\$(pid_running \$(cat '$SCRATCH/pid') 'sleep 100')\" ]"
 			kill -"$sig" "$(awk '{print $4}' "/proc/$(cat "$SCRATCH/pid")/stat")"
 		) &
 		at_terminal "expect ready
@@ -229,6 +229,9 @@ termios" --pid-file "$SCRATCH/pid" -t -- sh -c 'echo ready; exec sleep 100'
 	requires root step:09
 	start_ctr --name "$(name)" -- sh -c 'echo ready; exec sleep 60'
 	run_sub -3 exec "$(name)" sh -c 'exit 3'
+	# Options before the name, as docker exec has them, or after it.
+	run_sub -0 exec -e A=1 "$(name)" -e B=2 -- sh -c 'echo $A$B'
+	[ "$output" = 12 ]
 	run_sub -127 exec "$(name)" no-such-command
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ $stderr == *"no-such-command: command not found"* ]]

@@ -3513,8 +3513,8 @@ static void join_container(struct config *cfg, int pidfd, const struct running *
 	exit(run_init(cfg));
 }
 
-/* container exec [-t] [-e KEY=VALUE]... NAME [--] COMMAND [ARG...] */
-static void parse_exec(struct config *cfg, int argc, char *argv[])
+/* exec's options, up to the first word that is not one, or "--". */
+static void exec_options(struct config *cfg, int argc, char *argv[])
 {
 	static const struct option options[] = {
 		{"env", required_argument, NULL, 'e'},
@@ -3534,12 +3534,20 @@ static void parse_exec(struct config *cfg, int argc, char *argv[])
 		else
 			subcommand_option(opt, argv);
 	}
+}
+
+/*
+ * container exec [OPTIONS] NAME [OPTIONS] [--] COMMAND [ARG...]: the
+ * options may come before NAME, as docker exec has them, or after it.
+ */
+static void parse_exec(struct config *cfg, int argc, char *argv[])
+{
+	exec_options(cfg, argc, argv);
 	if (optind == argc)
 		errx(EXIT_RUNTIME, "exec: say which container, then the command (try --help)");
 	cfg->join = argv[optind++];
 	check_name("exec", cfg->join);
-	if (optind < argc && !strcmp(argv[optind], "--"))
-		optind++;
+	exec_options(cfg, argc, argv);
 	if (optind == argc)
 		errx(EXIT_RUNTIME, "exec %s: say which command to run", cfg->join);
 	cfg->argv = &argv[optind];
