@@ -3050,19 +3050,27 @@ static int relay(int from, int to)
  * the container's first process does: a pidfd (Linux 5.3) is a descriptor
  * that poll(2) reports readable then, so one poll waits for all three.
  * SIGWINCH is let through only inside ppoll(2), so none comes between the
- * check of window_changed and the wait.
+ * check of window_changed and the wait. The master is non-blocking, and
+ * keys the container is not reading yet wait in KEYS: a write that blocked
+ * would stop the output too, and a program that prints without reading
+ * would then wait for us while we wait for it.
  */
 static void relay_terminal(struct config *cfg)
 {
 	struct pollfd fds[3] = {
-		{.fd = cfg->master, .events = POLLIN},
-		{.fd = STDIN_FILENO, .events = POLLIN},
+		{.fd = cfg->master},
+		{.fd = STDIN_FILENO},
 		{.fd = (int)syscall(SYS_pidfd_open, cfg->child, 0), .events = POLLIN},
 	};
 	sigset_t winch, during_poll;
+	size_t nkeys = 0;
+	char keys[4096];
+	ssize_t n;
 
 	if (fds[2].fd == -1)
 		err(EXIT_RUNTIME, "pidfd_open %d", cfg->child);
+	if (fcntl(cfg->master, F_SETFL, O_NONBLOCK) == -1)
+		err(EXIT_RUNTIME, "fcntl");
 	sigemptyset(&winch);
 	sigaddset(&winch, SIGWINCH);
 	if (sigprocmask(SIG_BLOCK, &winch, &during_poll) == -1)
@@ -3076,19 +3084,28 @@ static void relay_terminal(struct config *cfg)
 			window_changed = 0;
 			pass_window_size(cfg);
 		}
+		fds[0].events = POLLIN | (nkeys ? POLLOUT : 0);
+		fds[1].events = nkeys ? 0 : POLLIN;
 		if (ppoll(fds, 3, NULL, &during_poll) == -1) {
 			if (errno == EINTR)
 				continue;
 			err(EXIT_RUNTIME, "poll");
 		}
-		if (fds[0].revents && relay(cfg->master, STDOUT_FILENO) == 0)
+		if ((fds[0].revents & ~POLLOUT) && relay(cfg->master, STDOUT_FILENO) == 0)
 			fds[0].fd = -1;
-		if (fds[1].revents && relay(STDIN_FILENO, cfg->master) == 0)
-			fds[1].fd = -1;
+		if ((fds[0].revents & POLLOUT) && (n = write(cfg->master, keys, nkeys)) > 0) {
+			nkeys -= n;
+			memmove(keys, keys + n, nkeys);
+		}
+		if (fds[1].revents && !nkeys) {
+			n = read(STDIN_FILENO, keys, sizeof(keys));
+			if (n > 0)
+				nkeys = n;
+			else if (n == 0 || errno != EINTR)
+				fds[1].fd = -1; /* end of our input */
+		}
 	}
 	/* What the container wrote last may still wait in the terminal. */
-	if (fcntl(cfg->master, F_SETFL, O_NONBLOCK) == -1)
-		err(EXIT_RUNTIME, "fcntl");
 	while (relay(cfg->master, STDOUT_FILENO) == 1)
 		;
 	close(fds[2].fd);
