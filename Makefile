@@ -90,10 +90,10 @@ test: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe $(PTY)
 # 06's, for idmapped mounts on an older kernel), and on one with cgroup v1 as
 # systemd mounts it (cpu,cpuacct in one hierarchy): a stock Debian kernel
 # under qemu (tests/vm/README.md). VM_ARGS are passed on.
-test-cgroup2: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe
+test-cgroup2: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe $(PTY)
 	tests/vm/run.sh --layout v2 $(VM_ARGS)
 
-test-cgroup1: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe
+test-cgroup1: all $(TEST_ROOTFS)/bin/probe $(TEST_ROOTFS)-userns/bin/probe $(PTY)
 	tests/vm/run.sh --layout v1 $(VM_ARGS)
 
 tour: all $(ROOTFS)/etc/os-release

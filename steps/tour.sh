@@ -89,6 +89,13 @@ for dir in steps/[0-9][0-9]-*/; do
 	09-overlay-cgroup-seccomp)
 		say "The complete runtime: the rootfs becomes the read-only bottom layer of an overlay, --memory, --cpus and --pids-limit go into the cgroup, and the command runs with Docker's fourteen capabilities, no_new_privs, masked /proc paths and a seccomp filter: the mount at the end is refused."
 		show "$bin" --rootfs "$rootfs" --memory 64M --pids-limit 32 -- sh -c 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; grep " / " /proc/mounts | cut -c1-60; mount -t tmpfs x /mnt'
+		say "A container started in the background with --name can be reached from another shell, as with docker exec: exec runs a command in all eight of its namespaces and its cgroup, under the same capabilities and seccomp filter. ps inside shows it beside the container's own command. (-t gives a command a terminal of its own: try it at a real terminal, with sh.)"
+		"$bin" --rootfs "$rootfs" --net none --name tour -- sleep 60 </dev/null >/dev/null 2>&1 &
+		for _ in $(seq 100); do "$bin" ps | grep -q '^tour ' && break; sleep 0.1; done
+		show "$bin" ps
+		show "$bin" exec tour ps
+		show "$bin" kill tour
+		wait
 		;;
 	*)
 		say "See steps/$step/README.md."

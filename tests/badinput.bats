@@ -129,6 +129,7 @@ wrong_type() {
 	--memory) printf '%s\n' 64MB abc M 1e9 ;;
 	--cpus) printf '%s\n' abc 1,5 ;;
 	--pids-limit) printf '%s\n' x 1.5 ;;
+	--name) printf '%s\n' a.b 'a b' -x ../x ;;
 	esac
 }
 
@@ -145,6 +146,7 @@ out_of_range() {
 	--memory) printf '%s\n' 1K 4194303 2T -64M 17179869185G 17592186044480M ;;
 	--cpus) printf '%s\n' 0 0.001 1025 -1 nan inf ;;
 	--pids-limit) printf '%s\n' 1 0 -5 4194305 99999999999999999999 ;;
+	--name) printf 'n%.0s' {1..41}; echo ;;
 	esac
 }
 
@@ -158,7 +160,7 @@ long_value() {
 	esac
 }
 
-VALUED="--hostname --pid-file --rootfs --net --ip --uid-map --gid-map --uptime --layer --upper --memory --cpus --pids-limit"
+VALUED="--hostname --pid-file --rootfs --net --ip --uid-map --gid-map --uptime --layer --upper --memory --cpus --pids-limit --name"
 
 # each_value GEN: refused() for every step, every valued option it has and
 # every value GEN OPT prints, one a line, each given as OPT VALUE.

@@ -126,9 +126,10 @@ V_env=(A=1 A=1 "B=two words" C= "" =x noequals "D=$long")
 V_memory=(64M 64M 4M 1K 0 -64M 1025G 17179869185G 17592186044480M 64MB 1e9 "" abc 4194304 1024G "$long")
 V_cpus=(0.5 0.5 0.01 0.001 0 -1 1024 1025 nan inf 1e3 0x1 "" abc "$long")
 V_pids_limit=(10 10 2 1 0 -5 4194304 4194305 0x10 99999999999999999999 "" abc "$long")
-FLAGS=(-v --verbose -h --help --cleanup)
+V_name=("fuzz$$" "fuzz$$" "" a.b "a b" -x "$long")
+FLAGS=(-v --verbose -h --help --cleanup -t --tty)
 VALUED=(--hostname --pid-file --rootfs --net --ip --uid-map --gid-map --idmap --uptime --layer
-	--upper --memory --cpus --pids-limit)
+	--upper --memory --cpus --pids-limit --name)
 # Junk never names a real program: it may end up as the command.
 JUNK=(--nope -x - -- "" --- -vh --= -v- @ @@junk --host --p --mem)
 COMMANDS=("true" "false" "sh -c 'exit 7'" "no-such-command@" "/" "/etc/os-release" "''" "")

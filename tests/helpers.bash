@@ -69,6 +69,12 @@ ctr_cmd() {
 	# As if typed at an interactive shell: bats runs tests with SIGINT and
 	# SIGQUIT ignored, and the runtime leaves ignored signals ignored.
 	CTR_CMD=(env --default-signal=INT,QUIT)
+	# `container exec|ps|kill ...` (09) works on a running container: no
+	# rootfs, no network namespace of its own.
+	if [ -n "${CTR_SUBCOMMAND:-}" ]; then
+		CTR_CMD+=("$CONTAINER" "$@")
+		return
+	fi
 	if step_has 05 && [ -n "${TEST_NETNS:-}" ]; then
 		CTR_CMD+=(nsenter --net="/run/netns/$TEST_NETNS")
 	fi
@@ -111,6 +117,11 @@ run_ctr() {
 	!) [ "$status" -ne 0 ] ;;
 	*) [ "$status" -eq "$want" ] ;;
 	esac
+}
+
+# run_sub [-N|!] ARGS...: run_ctr for `container exec|ps|kill ARGS...`.
+run_sub() {
+	CTR_SUBCOMMAND=1 run_ctr "$@"
 }
 
 # start_ctr ARGS...: run the container in the background. Sets CTR_PID (the

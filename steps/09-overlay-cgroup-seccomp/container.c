@@ -6,7 +6,10 @@
  *            cgroup; and the hardening real runtimes do: capabilities cut to
  *            Docker's default fourteen, no_new_privs, masked and read-only
  *            paths in /proc and /sys, no inherited descriptors, and a
- *            seccomp filter, installed last, just before exec.
+ *            seccomp filter, installed last, just before exec. And what
+ *            users of a runtime do all day: -t, a terminal of the
+ *            container's own; --name, with ps, kill, and exec into a
+ *            running container (part 5 of the chapter).
  * Still shared with the host: the kernel itself, and the wall clock.
  *            No LSM policy (AppArmor, SELinux) is applied.
  * Chapter:   steps/09-overlay-cgroup-seccomp/README.md
@@ -48,6 +51,7 @@
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -188,6 +192,16 @@ struct config {
 	char *env[MAX_ENV]; /* -e KEY=VALUE, for the command's environment */
 	int nenv;
 	const char *term; /* the caller's TERM, if its input is a terminal */
+	int tty;              /* 09: -t: the command gets a terminal of its own */
+	struct winsize window; /* 09: -t: the caller's window size, at the start */
+	char *ctr_name;       /* 09: --name */
+	int reports_ready;    /* 09: -t or --name: the child says when it is made */
+	int ready_sock[2];    /* 09: it says so on [1], the parent hears it on [0] */
+	int master;           /* 09 [parent]: -t: the terminal's master side, or -1 */
+	struct termios saved_termios; /* 09 [parent]: our terminal's settings ... */
+	int raw;              /* 09 [parent]: ... to restore while this is set */
+	int name_fd;          /* 09 [parent]: our lock on STATE_DIR/name-NAME.lock, or -1 */
+	const char *join;     /* 09: exec: the name of the container to join */
 	sigset_t caller_mask; /* the signal mask we were started with */
 	int sync_pipe[2]; /* the child waits on [0]; the parent writes [1] */
 	pid_t child;   /* [parent] host PID of the container's first process */
@@ -241,8 +255,16 @@ static void usage(FILE *out)
 		"  --cpus N           CPU limit in CPUs, fractions allowed, e.g. 0.5\n"
 		"  --pids-limit N     at most N processes in the container\n"
 		"  -e, --env KEY=VALUE  set a variable in the command's environment (repeatable)\n"
+		"  -t, --tty          give the command a terminal of its own (stdin must be one)\n"
+		"  --name NAME        name the running container, for ps, kill and exec\n"
 		"  -v, --verbose      narrate each kernel call on stderr\n"
 		"  -h, --help         show this help\n"
+		"\n"
+		"       container exec [-t] [-e KEY=VALUE]... NAME [--] COMMAND [ARG...]\n"
+		"       container ps\n"
+		"       container kill [-s SIGNAL] NAME\n"
+		"Run COMMAND in the running container NAME; list the running containers\n"
+		"that have a name; send one a signal (default KILL).\n"
 		"\n"
 		"Exit status: the command's; 128+N if it was killed by signal N;\n"
 		"125 if the runtime failed; 126 if COMMAND cannot be run; 127 if not found.\n");
@@ -552,7 +574,41 @@ enum {
 	OPT_MEMORY,
 	OPT_CPUS,
 	OPT_PIDS_LIMIT,
+	OPT_NAME,
 };
+
+/* 09: one -e KEY=VALUE, for run and exec alike. */
+static void add_env(struct config *cfg, char *arg)
+{
+	if (cfg->nenv == MAX_ENV)
+		errx(EXIT_RUNTIME, "at most %d -e options", MAX_ENV);
+	if (arg[0] == '=' || !strchr(arg, '='))
+		errx(EXIT_RUNTIME, "--env %s: expected KEY=VALUE", arg);
+	cfg->env[cfg->nenv++] = arg;
+}
+
+/* 09: a container's name: what Docker allows, less '.', which the state
+ * directory's file names use. */
+static void check_name(const char *what, const char *name)
+{
+	if (strlen(name) > 40 || !isalnum((unsigned char)name[0]) ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+		    strlen(name))
+		errx(EXIT_RUNTIME, "%s %s: expected a letter or digit, then letters, digits, - or _, "
+		     "at most 40", what, name);
+}
+
+/* 09: -t needs our input to be a terminal, whose size the command starts with. */
+static void check_tty(struct config *cfg)
+{
+	if (!cfg->tty)
+		return;
+	if (!isatty(STDIN_FILENO))
+		errx(EXIT_RUNTIME, "-t needs a terminal on standard input");
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &cfg->window) == -1)
+		err(EXIT_RUNTIME, "read the terminal's window size");
+	cfg->reports_ready = 1;
+}
 
 static void parse_args(struct config *cfg, int argc, char *argv[])
 {
@@ -572,7 +628,9 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		{"memory", required_argument, NULL, OPT_MEMORY},
 		{"cpus", required_argument, NULL, OPT_CPUS},
 		{"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
+		{"name", required_argument, NULL, OPT_NAME},
 		{"env", required_argument, NULL, 'e'},
+		{"tty", no_argument, NULL, 't'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -581,7 +639,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 	int opt;
 
 	opterr = 0; /* we print our own one-line errors */
-	while ((opt = getopt_long(argc, argv, "+:e:vh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:e:tvh", options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_HOSTNAME:
 			set_once(&cfg->hostname, "hostname", optarg);
@@ -630,12 +688,14 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		case OPT_PIDS_LIMIT:
 			set_once(&cfg->pids_limit, "pids-limit", optarg);
 			break;
+		case OPT_NAME:
+			set_once(&cfg->ctr_name, "name", optarg);
+			break;
 		case 'e':
-			if (cfg->nenv == MAX_ENV)
-				errx(EXIT_RUNTIME, "at most %d -e options", MAX_ENV);
-			if (optarg[0] == '=' || !strchr(optarg, '='))
-				errx(EXIT_RUNTIME, "--env %s: expected KEY=VALUE", optarg);
-			cfg->env[cfg->nenv++] = optarg;
+			add_env(cfg, optarg);
+			break;
+		case 't':
+			cfg->tty = 1;
 			break;
 		case 'v':
 			verbose = 1;
@@ -667,6 +727,13 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 	parse_net(cfg);
 	parse_uptime(cfg, uptime);
 	parse_limits(cfg);
+	if (cfg->ctr_name) {
+		check_name("--name", cfg->ctr_name);
+		if (cfg->rootless)
+			errx(EXIT_RUNTIME, "--name needs root: the names are kept in %s", STATE_DIR);
+		cfg->reports_ready = 1;
+	}
+	check_tty(cfg);
 	cfg->argv = optind < argc ? &argv[optind] : default_command;
 }
 
@@ -1718,6 +1785,139 @@ static void exec_command(const struct config *cfg)
 	_exit(EXIT_CANNOT_EXEC);
 }
 
+/* ------------------------------------------------------------------------
+ * 09: a terminal of the container's own (-t), and telling the runtime
+ * that the container is made.
+ */
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41) /* Linux 4.13 */
+#endif
+
+/*
+ * DOC: console
+ * With -t the command gets a pseudo-terminal made by the container's own
+ * devpts (03-mnt mounts it with newinstance): its number, its owner and
+ * its /dev/pts entry are the container's, and the host's terminals stay
+ * out of sight. /dev/pts/ptmx gives the master side, the end a terminal
+ * emulator holds; a new one is locked until TIOCSPTLCK unlocks it.
+ * TIOCGPTPEER opens the slave side, the end programs use, without a
+ * path lookup in /dev/pts that could be steered elsewhere. The slave
+ * becomes our standard input, output and error, which the command
+ * inherits. Returns the master, for the runtime.
+ */
+static int open_terminal(const struct config *cfg)
+{
+	int master, slave, unlock = 0;
+
+	say("open(\"/dev/pts/ptmx\"); ioctl(TIOCSPTLCK); ioctl(TIOCGPTPEER); dup2() onto 0, 1, 2");
+	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master == -1)
+		err(EXIT_RUNTIME, "open /dev/pts/ptmx");
+	if (ioctl(master, TIOCSPTLCK, &unlock) == -1)
+		err(EXIT_RUNTIME, "unlock the pseudo-terminal");
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (slave == -1)
+		err(EXIT_RUNTIME, "open the pseudo-terminal's slave side");
+	if (ioctl(slave, TIOCSWINSZ, &cfg->window) == -1)
+		err(EXIT_RUNTIME, "set the terminal's window size");
+	if (dup2(slave, 0) == -1 || dup2(slave, 1) == -1 || dup2(slave, 2) == -1)
+		err(EXIT_RUNTIME, "dup2 the terminal");
+	if (slave > 2)
+		close(slave);
+	return master;
+}
+
+/*
+ * The container's terminal is also its /dev/console, as runc makes it:
+ * the slave's /dev/pts entry bound onto an empty file. Returns the master
+ * side, or -1 without -t.
+ */
+static int setup_console(const struct config *cfg)
+{
+	char pts[32];
+	int master, n, fd;
+
+	if (!cfg->tty)
+		return -1;
+	master = open_terminal(cfg);
+	if (ioctl(master, TIOCGPTN, &n) == -1)
+		err(EXIT_RUNTIME, "ioctl TIOCGPTN");
+	snprintf(pts, sizeof(pts), "/dev/pts/%d", n);
+	fd = open("/dev/console", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1)
+		err(EXIT_RUNTIME, "create /dev/console");
+	close(fd);
+	do_mount(pts, "/dev/console", NULL, MS_BIND, NULL);
+	return master;
+}
+
+/*
+ * DOC: ready
+ * Tell the runtime that the container is made: --name registers it only
+ * now, so that exec never joins a half-built one. With -t, MASTER goes
+ * along: a descriptor sent over a Unix socket as SCM_RIGHTS arrives as a
+ * new descriptor of the receiver's for the same open file. runc's
+ * --console-socket does the same.
+ */
+static void report_ready(const struct config *cfg, int master)
+{
+	char control[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = "1", .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cmsg;
+
+	if (!cfg->reports_ready)
+		return;
+	if (master != -1) {
+		msg.msg_control = control;
+		msg.msg_controllen = sizeof(control);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
+	}
+	say("sendmsg(\"ready\"%s)", master != -1 ? ", SCM_RIGHTS: the terminal's master side" : "");
+	if (sendmsg(cfg->ready_sock[1], &msg, MSG_NOSIGNAL) != 1)
+		err(EXIT_RUNTIME, "tell the runtime the container is ready");
+	if (master != -1)
+		close(master);
+	close(cfg->ready_sock[1]);
+}
+
+/*
+ * DOC: ctty
+ * A terminal becomes the controlling terminal of a session when the
+ * session's leader asks with TIOCSCTTY. From then on the kernel sends its
+ * foreground process group SIGINT for Ctrl-C, SIGTSTP for Ctrl-Z, SIGQUIT
+ * for Ctrl-\ and SIGWINCH when the window changes, and a shell on it can
+ * do job control. So with -t the command leads a session of its own,
+ * whose terminal is the one on its standard input.
+ */
+static void take_terminal(void)
+{
+	say("setsid(); ioctl(0, TIOCSCTTY, 0)");
+	if (setsid() == -1)
+		err(EXIT_RUNTIME, "setsid");
+	if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) == -1)
+		err(EXIT_RUNTIME, "make the terminal the controlling terminal");
+}
+
+/*
+ * exec: the command is a child of a process outside its PID namespace,
+ * which passes signals on and reports its status. If that process dies,
+ * so does the command, rather than live on in the container unseen.
+ */
+static void die_with_parent(void)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		err(EXIT_RUNTIME, "prctl PR_SET_PDEATHSIG");
+	/* Our parent is in no PID namespace we see: 0 until it dies. */
+	if (getppid() != 0)
+		_exit(EXIT_RUNTIME);
+}
+
 /*
  * DOC: sync
  * Wait until the parent has prepared everything the child needs from the
@@ -1768,19 +1968,28 @@ static int run_init(const struct config *cfg)
 		handle_signal(forwarded_signals[i], pass_on_signal);
 	say("fork() the command");
 	pid = fork();
+	/* 09: exec: no new process in a PID namespace whose init is gone. */
+	if (pid == -1 && errno == ENOMEM && cfg->join)
+		errx(EXIT_RUNTIME, "container %s is exiting", cfg->join);
 	if (pid == -1)
 		err(EXIT_RUNTIME, "fork");
 	if (pid == 0) {
-		/* A process group of its own, for the signals we pass on. */
-		if (setpgid(0, 0) == -1)
+		if (cfg->join)
+			die_with_parent(); /* 09: exec */
+		/* A process group of its own, for the signals we pass on;
+		 * with -t, a session (09). */
+		if (cfg->tty)
+			take_terminal();
+		else if (setpgid(0, 0) == -1)
 			err(EXIT_RUNTIME, "setpgid");
 		harden_command(); /* 09 */
 		exec_command(cfg);
 	}
 	/* The same from this side, whichever of us runs first. Once the
 	 * command has called execve() we may not (EACCES), nor once it is
-	 * gone (ESRCH), but by then it has done it itself. */
-	if (setpgid(pid, pid) == -1 && errno != EACCES && errno != ESRCH)
+	 * gone (ESRCH), but by then it has done it itself. With -t it makes
+	 * a session, which a group leader cannot: we leave it alone. */
+	if (!cfg->tty && setpgid(pid, pid) == -1 && errno != EACCES && errno != ESRCH)
 		err(EXIT_RUNTIME, "setpgid");
 	forward_to = pid;
 	if (sigprocmask(SIG_SETMASK, &cfg->caller_mask, NULL) == -1)
@@ -1885,6 +2094,7 @@ static void setup_user(const struct config *cfg)
 static int child(void *arg)
 {
 	struct config *cfg = arg;
+	int master;
 
 	/* clone() gave us both ends; with the write end open here we would
 	 * never see end-of-file if the parent died. */
@@ -1911,6 +2121,8 @@ static int child(void *arg)
 	setup_cgroupns(cfg); /* 07-cgroup */
 	setup_time(cfg);     /* 08-time */
 	mask_paths();        /* 09 */
+	master = setup_console(cfg); /* 09: -t */
+	report_ready(cfg, master);   /* 09: -t, --name */
 	close_descriptors(); /* 09: PID 1 keeps nothing it inherited */
 	drop_capabilities(); /* 09: nor more privilege than the command */
 	return run_init(cfg);
@@ -2620,8 +2832,8 @@ static void remove_stale_cgroups(const struct config *cfg)
 		if (!parent)
 			continue;
 		while ((d = readdir(parent))) {
-			if (strncmp(d->d_name, "ctr-", 4) != 0)
-				continue;
+			if (strncmp(d->d_name, "ctr-", 4) != 0 && strncmp(d->d_name, "name-", 5) != 0)
+				continue; /* 09: and the names of containers */
 			snprintf(name, sizeof(name), "%.*s", (int)strcspn(d->d_name, "."), d->d_name);
 			reclaim(cfg, name);
 		}
@@ -2901,9 +3113,287 @@ static int report_oom(const struct config *cfg, int status)
 	return status;
 }
 
+/* ------------------------------------------------------------------------
+ * 09: names (--name), and the terminal's other end (-t).
+ */
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434 /* Linux 5.3 */
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424 /* Linux 5.1 */
+#endif
+
+/* When process PID started, in clock ticks since boot (/proc/PID/stat's
+ * 22nd field): with the PID, it names one process for good. 0 if PID is
+ * gone or a zombie. */
+static unsigned long long start_time(pid_t pid)
+{
+	unsigned long long start = 0;
+	char path[64], buf[1024], state;
+	ssize_t n;
+	char *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The command name, in parentheses, may itself hold ") ". */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+			 "%*s %*s %*s %*s %llu", &state, &start) != 2 || state == 'Z' || state == 'X')
+		return 0;
+	return start;
+}
+
+/* The lock file name of container NAME, for lock_name(): name-NAME. */
+static void name_lock(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "name-%s", name);
+}
+
+/*
+ * DOC: names
+ * --name NAME registers the container in STATE_DIR/name-NAME.lock, a
+ * lock like the cgroup's (see owner-lock): we hold it for as long as we
+ * run, so a second container cannot take the name, and whoever can take
+ * the lock knows we are gone and removes the file. It is empty until the
+ * container is made; then it says where the container is.
+ */
+static void take_container_name(struct config *cfg)
+{
+	char lock[64];
+
+	if (!cfg->ctr_name)
+		return;
+	name_lock(lock, sizeof(lock), cfg->ctr_name);
+	say("flock(\"%s/%s.lock\", LOCK_EX | LOCK_NB)", STATE_DIR, lock);
+	cfg->name_fd = lock_name(lock, 1);
+	if (cfg->name_fd == -1 && errno == EWOULDBLOCK)
+		errx(EXIT_RUNTIME, "--name %s: a running container has that name", cfg->ctr_name);
+	if (cfg->name_fd == -1)
+		err(EXIT_RUNTIME, "lock %s/%s.lock", STATE_DIR, lock);
+	/* A runtime killed with SIGKILL may have left it full. */
+	if (ftruncate(cfg->name_fd, 0) == -1)
+		err(EXIT_RUNTIME, "empty %s/%s.lock", STATE_DIR, lock);
+}
+
+/*
+ * The state file, one "KEY VALUE" a line: the container's first process
+ * (pid, and start, its start time, see start_time()), its cgroup, when it
+ * started (wall clock, seconds) and the command.
+ */
+static void describe_container(const struct config *cfg)
+{
+	char state[1024];
+	size_t len, command, i, room;
+
+	if (!cfg->ctr_name)
+		return;
+	command = snprintf(state, sizeof(state), "pid %d\nstart %llu\ncgroup %s\nstarted %lld\ncommand",
+			   cfg->child, start_time(cfg->child), cfg->name, (long long)time(NULL));
+	/* The command on one line, cut to fit. */
+	for (len = command, i = 0; cfg->argv[i] && len < sizeof(state) - 2; i++) {
+		room = sizeof(state) - 2 - len;
+		len += snprintf(state + len, room + 1, " %s", cfg->argv[i]);
+		len = len < sizeof(state) - 2 ? len : sizeof(state) - 2;
+	}
+	for (i = command; i < len; i++)
+		if (state[i] == '\n')
+			state[i] = ' ';
+	state[len++] = '\n';
+	say("write the state of %s to %s/name-%s.lock", cfg->ctr_name, STATE_DIR, cfg->ctr_name);
+	if (pwrite(cfg->name_fd, state, len, 0) != (ssize_t)len)
+		err(EXIT_RUNTIME, "write %s/name-%s.lock", STATE_DIR, cfg->ctr_name);
+}
+
+/* Wait for the child to say the container is made (see ready); with -t,
+ * take the terminal's master side. -1 if it ended first: it said why. */
+static int receive_ready(struct config *cfg)
+{
+	char control[CMSG_SPACE(sizeof(int))], byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control,
+		.msg_controllen = sizeof(control),
+	};
+	struct cmsghdr *cmsg;
+	ssize_t n;
+
+	do
+		n = recvmsg(cfg->ready_sock[0], &msg, MSG_CMSG_CLOEXEC);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		err(EXIT_RUNTIME, "wait for the container to be ready");
+	close(cfg->ready_sock[0]);
+	if (n == 0)
+		return -1;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+		memcpy(&cfg->master, CMSG_DATA(cmsg), sizeof(int));
+	if (cfg->tty && cfg->master == -1)
+		errx(EXIT_RUNTIME, "the container sent no terminal");
+	return 0;
+}
+
+/*
+ * DOC: raw
+ * While the container has a terminal of its own, ours must pass every key
+ * through untouched: no line editing and no echo (the container's terminal
+ * does both), and no Ctrl-C turned into a signal for us (the container's
+ * terminal turns it into one for its foreground job). That is raw mode.
+ * cleanup() puts the settings back, on every way out but SIGKILL, after
+ * which `reset` does.
+ */
+static void enter_raw_mode(struct config *cfg)
+{
+	struct termios raw;
+
+	if (tcgetattr(STDIN_FILENO, &cfg->saved_termios) == -1)
+		err(EXIT_RUNTIME, "tcgetattr");
+	raw = cfg->saved_termios;
+	cfmakeraw(&raw);
+	say("tcsetattr(0, TCSADRAIN, raw mode)");
+	cfg->raw = 1;
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) == -1)
+		err(EXIT_RUNTIME, "put the terminal in raw mode");
+}
+
+static volatile sig_atomic_t window_changed;
+
+static void note_window_change(int sig)
+{
+	(void)sig;
+	window_changed = 1;
+}
+
+/* Our window's size, passed on: the kernel sends the container's
+ * foreground job SIGWINCH. */
+static void pass_window_size(const struct config *cfg)
+{
+	struct winsize ws;
+
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == -1)
+		err(EXIT_RUNTIME, "read the terminal's window size");
+	say("ioctl(master, TIOCSWINSZ, %u rows, %u columns)", ws.ws_row, ws.ws_col);
+	if (ioctl(cfg->master, TIOCSWINSZ, &ws) == -1)
+		err(EXIT_RUNTIME, "set the container's window size");
+}
+
+/* Copy what FROM has to TO: 1 if some was, 0 at its end (for the master,
+ * EIO: no one has the slave open), -1 if nothing was there just now. */
+static int relay(int from, int to)
+{
+	char buf[4096];
+	ssize_t n, done, w;
+
+	n = read(from, buf, sizeof(buf));
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return -1;
+	if (n <= 0)
+		return 0;
+	for (done = 0; done < n; done += w) {
+		w = write(to, buf + done, n - done);
+		if (w == -1 && errno == EINTR)
+			w = 0;
+		else if (w == -1)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * DOC: relay
+ * The runtime sits between the two terminals, as a terminal emulator or
+ * sshd does: keys from ours go to the master side, the container's output
+ * comes back, and a new window size (SIGWINCH) is passed on. It ends when
+ * the container's first process does: a pidfd (Linux 5.3) is a descriptor
+ * that poll(2) reports readable then, so one poll waits for all three.
+ * SIGWINCH is let through only inside ppoll(2), so none comes between the
+ * check of window_changed and the wait. The master is non-blocking, and
+ * keys the container is not reading yet wait in KEYS: a write that blocked
+ * would stop the output too, and a program that prints without reading
+ * would then wait for us while we wait for it.
+ */
+static void relay_terminal(struct config *cfg)
+{
+	struct pollfd fds[3] = {
+		{.fd = cfg->master},
+		{.fd = STDIN_FILENO},
+		{.fd = (int)syscall(SYS_pidfd_open, cfg->child, 0), .events = POLLIN},
+	};
+	sigset_t winch, during_poll;
+	size_t nkeys = 0;
+	char keys[4096];
+	ssize_t n;
+
+	if (fds[2].fd == -1)
+		err(EXIT_RUNTIME, "pidfd_open %d", cfg->child);
+	if (fcntl(cfg->master, F_SETFL, O_NONBLOCK) == -1)
+		err(EXIT_RUNTIME, "fcntl");
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	if (sigprocmask(SIG_BLOCK, &winch, &during_poll) == -1)
+		err(EXIT_RUNTIME, "sigprocmask");
+	sigdelset(&during_poll, SIGWINCH);
+	handle_signal(SIGWINCH, note_window_change);
+	enter_raw_mode(cfg);
+	window_changed = 1; /* it may have changed since the start */
+	while (!fds[2].revents) {
+		if (window_changed) {
+			window_changed = 0;
+			pass_window_size(cfg);
+		}
+		fds[0].events = POLLIN | (nkeys ? POLLOUT : 0);
+		fds[1].events = nkeys ? 0 : POLLIN;
+		if (ppoll(fds, 3, NULL, &during_poll) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(EXIT_RUNTIME, "poll");
+		}
+		if ((fds[0].revents & ~POLLOUT) && relay(cfg->master, STDOUT_FILENO) == 0)
+			fds[0].fd = -1;
+		if ((fds[0].revents & POLLOUT) && (n = write(cfg->master, keys, nkeys)) > 0) {
+			nkeys -= n;
+			memmove(keys, keys + n, nkeys);
+		}
+		if (fds[1].revents && !nkeys) {
+			n = read(STDIN_FILENO, keys, sizeof(keys));
+			if (n > 0)
+				nkeys = n;
+			else if (n == 0 || errno != EINTR)
+				fds[1].fd = -1; /* end of our input */
+		}
+	}
+	/* What the container wrote last may still wait in the terminal. */
+	while (relay(cfg->master, STDOUT_FILENO) == 1)
+		;
+	close(fds[2].fd);
+}
+
+/* After the child is released: with -t or --name, wait until the
+ * container is made, register it, and with -t be its terminal. */
+static void await_ready(struct config *cfg)
+{
+	if (!cfg->reports_ready || receive_ready(cfg) == -1)
+		return;
+	describe_container(cfg);
+	if (cfg->tty)
+		relay_terminal(cfg);
+}
+
 /* Everything the parent must do before the child may go on. */
 static void prepare_child(struct config *cfg)
 {
+	take_container_name(cfg); /* 09 */
 	write_pid_file(cfg);
 	setup_id_maps(cfg); /* 06-user */
 	idmap_rootfs(cfg);  /* 06-user */
@@ -2992,6 +3482,16 @@ static void cleanup(void)
 	if (cfg->upper_made && cfg->status == EXIT_RUNTIME)
 		rmdir(cfg->upper); /* only if still empty */
 	cfg->upper_made = 0;
+	if (cfg->name_fd != -1) {
+		char lock[64];
+
+		name_lock(lock, sizeof(lock), cfg->ctr_name);
+		drop_lock(lock, cfg->name_fd);
+	}
+	cfg->name_fd = -1;
+	if (cfg->raw && tcsetattr(STDIN_FILENO, TCSADRAIN, &cfg->saved_termios) == -1)
+		warn("restore the terminal's settings");
+	cfg->raw = 0;
 }
 
 /*
@@ -3014,6 +3514,371 @@ static int finish(int status)
 	return 128 + ending_signal;
 }
 
+/* ------------------------------------------------------------------------
+ * 09: ps, kill and exec: the running containers that have a name.
+ */
+
+/* What a container's state file says (see describe_container()). */
+struct running {
+	pid_t pid;
+	unsigned long long start;
+	char cgroup[32];
+	long long started;
+	char command[1024];
+};
+
+/*
+ * The state of container NAME, if its runtime is alive: 0, or -1 with
+ * errno ENOENT (no such container) or EAGAIN (still being made). A file
+ * whose lock we can take is a dead runtime's: we remove it.
+ */
+static int read_running(const char *name, struct running *r)
+{
+	char lock[64], path[PATH_MAX], line[1100];
+	FILE *f;
+	int fd;
+
+	name_lock(lock, sizeof(lock), name);
+	fd = lock_name(lock, 0);
+	if (fd != -1) {
+		say("remove %s/%s.lock: its runtime is gone", STATE_DIR, lock);
+		drop_lock(lock, fd);
+		errno = ENOENT;
+		return -1;
+	}
+	if (errno != EWOULDBLOCK)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s.lock", STATE_DIR, lock);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	memset(r, 0, sizeof(*r));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		sscanf(line, "pid %d", &r->pid);
+		sscanf(line, "start %llu", &r->start);
+		sscanf(line, "cgroup %31s", r->cgroup);
+		sscanf(line, "started %lld", &r->started);
+		if (!strncmp(line, "command ", 8))
+			snprintf(r->command, sizeof(r->command), "%.*s", (int)sizeof(r->command) - 1,
+				 line + 8);
+	}
+	fclose(f);
+	if (r->pid <= 0 || !r->start || !r->cgroup[0]) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * DOC: pidfd
+ * A PID names a process only while it lives: once it is reaped, the
+ * number can go to another. A pidfd (pidfd_open, Linux 5.3) names one
+ * process for good. We open one for the PID the state file gives, then
+ * check that the process is still the one registered: its start time
+ * matches. From then on whatever we do through the pidfd reaches that
+ * process or fails with ESRCH, never another.
+ */
+static int open_container(const char *name, struct running *r)
+{
+	int pidfd;
+
+	if (read_running(name, r) == -1) {
+		if (errno == ENOENT)
+			errx(EXIT_RUNTIME, "no running container is named %s (see: container ps)", name);
+		if (errno == EAGAIN)
+			errx(EXIT_RUNTIME, "container %s is still starting", name);
+		err(EXIT_RUNTIME, "read the state of container %s", name);
+	}
+	say("pidfd_open(%d, 0)", r->pid);
+	pidfd = syscall(SYS_pidfd_open, r->pid, 0);
+	if (pidfd == -1 && errno != ESRCH)
+		err(EXIT_RUNTIME, "pidfd_open %d", r->pid);
+	if (pidfd == -1 || start_time(r->pid) != r->start)
+		errx(EXIT_RUNTIME, "container %s is exiting", name);
+	return pidfd;
+}
+
+/* The subcommands need what only root may read. */
+static void need_root(const char *command)
+{
+	if (geteuid() != 0)
+		errx(EXIT_RUNTIME, "container %s needs root: the names are kept in %s", command,
+		     STATE_DIR);
+}
+
+/* Which names are names of containers: name-NAME.lock. */
+static int is_name(const struct dirent *d)
+{
+	return !strncmp(d->d_name, "name-", 5) && strchr(d->d_name, '.');
+}
+
+/* container ps: NAME, host PID, uptime and command of each named one. */
+static int list_containers(int argc, char *argv[])
+{
+	struct dirent **names;
+	char *name, uptime[32];
+	struct running r;
+	long long up;
+	int n, i;
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return EXIT_SUCCESS;
+	}
+	if (argc > 1)
+		errx(EXIT_RUNTIME, "ps takes no arguments: %s", argv[1]);
+	need_root("ps");
+	n = scandir(STATE_DIR, &names, is_name, alphasort);
+	if (n == -1 && errno != ENOENT)
+		err(EXIT_RUNTIME, "read %s", STATE_DIR);
+	printf("%-20s %-8s %-10s %s\n", "NAME", "PID", "UPTIME", "COMMAND");
+	for (i = 0; i < n; i++) {
+		name = names[i]->d_name + 5;
+		*strchr(name, '.') = '\0';
+		if (read_running(name, &r) == 0) {
+			up = time(NULL) - r.started;
+			snprintf(uptime, sizeof(uptime), "%lld:%02lld:%02lld", up / 3600, up / 60 % 60,
+				 up % 60);
+			printf("%-20s %-8d %-10s %s\n", name, r.pid, uptime, r.command);
+		}
+		free(names[i]);
+	}
+	if (n > 0)
+		free(names);
+	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_RUNTIME;
+}
+
+/* The options every subcommand knows, and its errors, as parse_args() has them. */
+static void subcommand_option(int opt, char *argv[])
+{
+	if (opt == 'v')
+		verbose = 1;
+	else if (opt == 'h')
+		usage(stdout), exit(EXIT_SUCCESS);
+	else if (opt == ':')
+		errx(EXIT_RUNTIME, "option %s needs a value", argv[optind - 1]);
+	else
+		errx(EXIT_RUNTIME, "unknown option %s (try --help)", argv[optind - 1]);
+}
+
+/* A signal by number or name: 9, KILL or SIGKILL. */
+static int parse_signal(const char *text)
+{
+	static const struct {
+		int sig;
+		const char *name;
+	} names[] = {
+		{SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGKILL, "KILL"},
+		{SIGUSR1, "USR1"}, {SIGUSR2, "USR2"}, {SIGTERM, "TERM"}, {SIGCONT, "CONT"},
+		{SIGSTOP, "STOP"}, {SIGTSTP, "TSTP"}, {SIGWINCH, "WINCH"},
+	};
+	const char *bare = strncmp(text, "SIG", 3) ? text : text + 3;
+	char *end;
+	size_t i;
+	long n;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(bare, names[i].name))
+			return names[i].sig;
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (errno || end == text || *end || !isdigit((unsigned char)text[0]) || n < 1 || n >= NSIG)
+		errx(EXIT_RUNTIME, "-s %s: expected a signal, e.g. TERM or 15", text);
+	return n;
+}
+
+/*
+ * container kill: signal the container's first process, through a pidfd.
+ * It passes the signals its runtime forwards on to the command; SIGKILL
+ * ends the container, and its runtime cleans up.
+ */
+static int kill_container(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{"signal", required_argument, NULL, 's'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct running r;
+	int opt, sig = SIGKILL, pidfd;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:s:vh", options, NULL)) != -1) {
+		if (opt == 's')
+			sig = parse_signal(optarg);
+		else
+			subcommand_option(opt, argv);
+	}
+	if (argc - optind != 1)
+		errx(EXIT_RUNTIME, "kill: say which container, and only one (try --help)");
+	check_name("kill", argv[optind]);
+	need_root("kill");
+	pidfd = open_container(argv[optind], &r);
+	say("pidfd_send_signal(pidfd, %d)", sig);
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == -1) {
+		if (errno == ESRCH)
+			errx(EXIT_RUNTIME, "container %s is exiting", argv[optind]);
+		err(EXIT_RUNTIME, "signal container %s", argv[optind]);
+	}
+	close(pidfd);
+	return EXIT_SUCCESS;
+}
+
+/* All eight, for setns(2) on a pidfd. */
+#define JOINED_NAMESPACES                                                                          \
+	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID |  \
+	 CLONE_NEWCGROUP | CLONE_NEWTIME)
+
+/*
+ * DOC: exec
+ * The process the runtime forks to run a command in container R. It
+ * joins the container's cgroup first, while it still sees the host's
+ * cgroup files, then all eight namespaces at once: setns(2) on a pidfd
+ * (Linux 5.8) takes several CLONE_NEW* flags and either joins them all
+ * or none, the user namespace first, since the others belong to it. In
+ * the container's user namespace we are still the host's uid 0, which it
+ * does not map: we become its root. The mount namespace gives us its root
+ * directory. Joining a PID namespace moves only our future children into
+ * it, so from here on we are what PID 1 is to a run: the command's
+ * parent, which passes signals on and reports its status (run_init()).
+ * The command is hardened as the container's own was.
+ */
+/* exec: if the runtime dies, even by SIGKILL, so do we (and then the
+ * command, see die_with_parent()). */
+static void die_with_runtime(pid_t runtime)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		err(EXIT_RUNTIME, "prctl PR_SET_PDEATHSIG");
+	if (getppid() != runtime)
+		_exit(EXIT_RUNTIME); /* it is gone already */
+}
+
+static void join_container(struct config *cfg, int pidfd, const struct running *r, pid_t runtime)
+{
+	static char hostname[HOST_NAME_MAX + 1];
+	char procs[PATH_MAX];
+	size_t i;
+
+	die_with_runtime(runtime);
+	/* A session of our own, out of reach of the caller's terminal. */
+	if (setsid() == -1)
+		err(EXIT_RUNTIME, "setsid");
+	for (i = 0; i < cfg->ncgroups; i++) {
+		cgroup_path(procs, sizeof(procs), &cfg->cgroups[i], r->cgroup, "cgroup.procs");
+		say("write \"0\" (ourselves) to %s", procs);
+		if (write_text(procs, "0") == 0)
+			continue;
+		/* ENOENT: its runtime has removed it, or is removing it. */
+		if (errno == ENOENT || access(procs, F_OK) == -1)
+			errx(EXIT_RUNTIME, "container %s is exiting", cfg->join);
+		err(EXIT_RUNTIME, "join the container's cgroup %s", procs);
+	}
+	say("setns(pidfd, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | "
+	    "CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWTIME)");
+	if (setns(pidfd, JOINED_NAMESPACES) == -1) {
+		if (errno == ESRCH)
+			errx(EXIT_RUNTIME, "container %s is exiting", cfg->join);
+		if (errno == EINVAL)
+			err(EXIT_RUNTIME, "setns with a pidfd (Linux 5.8 or later is needed)");
+		err(EXIT_RUNTIME, "setns into container %s", cfg->join);
+	}
+	close(pidfd);
+	say("setgroups(0, NULL); setresgid(0, 0, 0); setresuid(0, 0, 0)");
+	if (setgroups(0, NULL) == -1 || setresgid(0, 0, 0) == -1 || setresuid(0, 0, 0) == -1)
+		err(EXIT_RUNTIME, "become the container's root");
+	/* Changing credentials cleared the parent-death signal (see become-root). */
+	die_with_runtime(runtime);
+	if (chdir("/") == -1)
+		err(EXIT_RUNTIME, "chdir /");
+	if (gethostname(hostname, sizeof(hostname) - 1) == -1)
+		err(EXIT_RUNTIME, "gethostname");
+	cfg->hostname = hostname;
+	if (cfg->tty)
+		report_ready(cfg, open_terminal(cfg));
+	exit(run_init(cfg));
+}
+
+/* exec's options, up to the first word that is not one, or "--". */
+static void exec_options(struct config *cfg, int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{"env", required_argument, NULL, 'e'},
+		{"tty", no_argument, NULL, 't'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:e:tvh", options, NULL)) != -1) {
+		if (opt == 'e')
+			add_env(cfg, optarg);
+		else if (opt == 't')
+			cfg->tty = 1;
+		else
+			subcommand_option(opt, argv);
+	}
+}
+
+/*
+ * container exec [OPTIONS] NAME [OPTIONS] [--] COMMAND [ARG...]: the
+ * options may come before NAME, as docker exec has them, or after it.
+ */
+static void parse_exec(struct config *cfg, int argc, char *argv[])
+{
+	exec_options(cfg, argc, argv);
+	if (optind == argc)
+		errx(EXIT_RUNTIME, "exec: say which container, then the command (try --help)");
+	cfg->join = argv[optind++];
+	check_name("exec", cfg->join);
+	exec_options(cfg, argc, argv);
+	if (optind == argc)
+		errx(EXIT_RUNTIME, "exec %s: say which command to run", cfg->join);
+	cfg->argv = &argv[optind];
+	if (isatty(STDIN_FILENO))
+		cfg->term = getenv("TERM");
+	check_tty(cfg);
+	need_root("exec");
+	find_cgroups(cfg);
+}
+
+/* container exec: the runtime's side, on the host, as main() is for a run. */
+static int exec_in_container(struct config *cfg, int argc, char *argv[])
+{
+	pid_t runtime = getpid();
+	struct running r;
+	int pidfd;
+
+	parse_exec(cfg, argc, argv);
+	pidfd = open_container(cfg->join, &r);
+	if (cfg->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cfg->ready_sock) == -1)
+		err(EXIT_RUNTIME, "socketpair");
+	fflush(NULL);
+	say("fork() the process that joins container %s", cfg->join);
+	cfg->child = fork();
+	if (cfg->child == -1)
+		err(EXIT_RUNTIME, "fork");
+	if (cfg->child == 0)
+		join_container(cfg, pidfd, &r, runtime);
+	close(pidfd);
+	cleanup_cfg = cfg;
+	if (atexit(cleanup) != 0)
+		errx(EXIT_RUNTIME, "atexit failed");
+	forward_to = cfg->child;
+	runtime_signals();
+	if (cfg->tty)
+		close(cfg->ready_sock[1]);
+	if (sigprocmask(SIG_SETMASK, &cfg->caller_mask, NULL) == -1)
+		err(EXIT_RUNTIME, "sigprocmask");
+	await_ready(cfg);
+	cfg->status = wait_child(cfg);
+	return finish(cfg->status);
+}
+
 int main(int argc, char *argv[])
 {
 	static struct config cfg; /* static: cleanup() runs after main returns */
@@ -3025,11 +3890,19 @@ int main(int argc, char *argv[])
 	if (setvbuf(stderr, NULL, _IOLBF, BUFSIZ) != 0)
 		errx(EXIT_RUNTIME, "setvbuf failed");
 	cfg.status = EXIT_RUNTIME; /* 09: until the container has run */
+	cfg.master = cfg.name_fd = -1; /* 09 */
 	/* DOC: block-signals
 	 * Until their handlers are in place in every process (see signals). */
 	handled_signals(&handled);
 	if (sigprocmask(SIG_BLOCK, &handled, &cfg.caller_mask) == -1)
 		err(EXIT_RUNTIME, "sigprocmask");
+	/* 09: the running containers that have a name. */
+	if (argc > 1 && !strcmp(argv[1], "exec"))
+		return exec_in_container(&cfg, argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "ps"))
+		return list_containers(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "kill"))
+		return kill_container(argc - 1, argv + 1);
 	parse_args(&cfg, argc, argv);
 	if (cfg.cleanup_only) {
 		remove_stale_cgroups(&cfg); /* 07-cgroup */
@@ -3041,6 +3914,9 @@ int main(int argc, char *argv[])
 	clone_layers(&cfg); /* 09 */
 	if (pipe2(cfg.sync_pipe, O_CLOEXEC) == -1)
 		err(EXIT_RUNTIME, "pipe2");
+	if (cfg.reports_ready &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cfg.ready_sock) == -1)
+		err(EXIT_RUNTIME, "socketpair"); /* 09 */
 	cfg.child = spawn_child(&cfg);
 	/* Registered after clone(), so the child does not inherit it. */
 	cleanup_cfg = &cfg;
@@ -3049,11 +3925,14 @@ int main(int argc, char *argv[])
 	forward_to = cfg.child;
 	runtime_signals();
 	close(cfg.sync_pipe[0]);
+	if (cfg.reports_ready)
+		close(cfg.ready_sock[1]); /* 09 */
 	prepare_child(&cfg);
 	release_child(cfg.sync_pipe[1]);
 	/* The container is ready for signals: let them come. */
 	if (sigprocmask(SIG_SETMASK, &cfg.caller_mask, NULL) == -1)
 		err(EXIT_RUNTIME, "sigprocmask");
+	await_ready(&cfg); /* 09: -t, --name */
 	cfg.status = report_oom(&cfg, wait_child(&cfg)); /* 09 */
 	return finish(cfg.status);
 }

@@ -169,3 +169,55 @@ median() {
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/containers-from-scratch/ctr-*')" ]
 	[ "$(ip -n "$TEST_NETNS" -o link show | wc -l)" -eq 1 ]
 }
+
+@test "load: exec while the container is exiting, a hundred times: each exec ends 0, 125 or 137, none hangs, nothing left" {
+	local n=${EXEC_RACE_RUNS:-100} i status runtime wrong= name=race$$ counts=
+	for ((i = 1; i <= n; i++)); do
+		# The command ends 0 to 290 ms after it starts.
+		ctr_cmd --name "$name" -- sh -c "exec sleep 0.$((RANDOM % 3))$((RANDOM % 10))"
+		"${CTR_CMD[@]}" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+		runtime=$!
+		while alive "$runtime"; do
+			status=0
+			timeout 10 "$CONTAINER" exec "$name" sh -c 'sleep 0.01' </dev/null >/dev/null \
+				2>"$BATS_TEST_TMPDIR/exec.err" || status=$?
+			counts+=" $status"
+			case $status in
+			0 | 137) ;;
+			125) [ "$(wc -l <"$BATS_TEST_TMPDIR/exec.err")" -eq 1 ] ||
+				wrong+=" $i:125($(head -c 300 "$BATS_TEST_TMPDIR/exec.err"))" ;;
+			*) wrong+=" $i:$status($(head -c 200 "$BATS_TEST_TMPDIR/exec.err"))" ;;
+			esac
+		done
+		status=0
+		wait "$runtime" || status=$?
+		[ "$status" -eq 0 ] || wrong+=" run $i:$status($(head -c 200 "$BATS_TEST_TMPDIR/err"))"
+	done
+	echo "# exec statuses: $(tr ' ' '\n' <<<"$counts" | sort | uniq -c | tr -s ' \n' ' ')" >&2
+	echo "# wrong:${wrong:- none}" >&2
+	[ -z "$wrong" ]
+	# Some got in, and some found it gone: the race was run.
+	[[ " $counts " == *" 0 "* ]]
+	[[ " $counts " == *" 125 "* ]]
+	[ ! -e "/run/containers-from-scratch/name-$name.lock" ]
+}
+
+@test "load: fifty execs at once into one container: each runs inside and ends with its own status" {
+	local n=${EXEC_AT_ONCE:-50} i pids=() status wrong= name=many$$
+	start_ctr --name "$name" --hostname many --pids-limit 300 -- sh -c 'echo ready; exec sleep 120'
+	for ((i = 0; i < n; i++)); do
+		"$CONTAINER" exec "$name" sh -c "hostname; exit $((i % 100))" </dev/null \
+			>"$BATS_TEST_TMPDIR/x.$i" 2>&1 &
+		pids+=($!)
+	done
+	for ((i = 0; i < n; i++)); do
+		status=0
+		wait "${pids[$i]}" || status=$?
+		[ "$status" -eq $((i % 100)) ] && [ "$(cat "$BATS_TEST_TMPDIR/x.$i")" = many ] ||
+			wrong+=" $i:$status($(head -c 200 "$BATS_TEST_TMPDIR/x.$i"))"
+	done
+	echo "# wrong:${wrong:- none}" >&2
+	[ -z "$wrong" ]
+	stop_ctr
+	[ "$CTR_STATUS" -eq 143 ]
+}
