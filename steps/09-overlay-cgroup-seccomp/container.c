@@ -2426,10 +2426,8 @@ static void setup_cgroup(struct config *cfg)
 	int tries;
 
 	cfg->cgroup_fd = -1;
-	if (cfg->rootless) {
-		warnx("rootless: no cgroup of its own without root");
-		return;
-	}
+	if (cfg->rootless)
+		return; /* join_cgroup() says so, once the id maps are written */
 	take_name(cfg);
 	remove_stale_cgroups(cfg);
 	for (i = 0; i < cfg->ncgroups; i++) {
@@ -2473,6 +2471,10 @@ static void join_cgroup(const struct config *cfg)
 	char dir[PATH_MAX], procs[PATH_MAX], pid[16];
 	size_t i;
 
+	if (cfg->rootless) {
+		warnx("rootless: no cgroup of its own without root");
+		return;
+	}
 	if (!cfg->cgroup_made || cfg->born_in_cgroup)
 		return;
 	snprintf(pid, sizeof(pid), "%d", cfg->child);
