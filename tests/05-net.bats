@@ -35,7 +35,7 @@ host_links() {
 	[ "$output" = lo ]
 	run_ctr -0 --net none ip -o link show lo
 	[[ $output == *"<LOOPBACK,UP,LOWER_UP>"* ]]
-	[ "$(host_links)" = lo ]
+	[ -z "$(links_in "$TEST_NETNS")" ]
 }
 
 @test "net: --ip chooses eth0's address; the host end takes the network's first" {
@@ -83,16 +83,16 @@ host_links() {
 
 @test "net: the veth pair is gone when the container exits, however it exits" {
 	run_ctr -0 true
-	[ "$(host_links)" = lo ]
+	links_gone "$TEST_NETNS"
 	run_ctr -3 sh -c 'exit 3'
-	[ "$(host_links)" = lo ]
+	links_gone "$TEST_NETNS"
 	start_ctr -- sh -c 'echo ready; exec sleep 30'
 	[ "$(host_links | grep -c '^ctr')" -eq 1 ]
 	stop_ctr KILL
-	wait_for '[ "$(host_links)" = lo ]' 5
+	links_gone "$TEST_NETNS"
 }
 
-@test "net: the runtime deletes its own host end, by index, not another link that took its name" {
+@test "net: the host end goes with the container's namespace, renamed or not; a link that took its name stays" {
 	start_ctr -- sh -c 'echo ready; exec sleep 30'
 	local name
 	name=$(host_links | grep '^ctr')
@@ -102,10 +102,27 @@ host_links() {
 	test_cleanup() { ip -n "$TEST_NETNS" link del other0 2>/dev/null || true; }
 	stop_ctr
 	[ "$CTR_STATUS" -eq 143 ]
-	# The runtime's own end is gone (with its pair); the other link stays.
+	# The container's pair is gone; the other link stays.
 	wait_for '! host_links | grep -qx moved0' 5
 	host_links | grep -qx "$name"
 	host_links | grep -qx other0
+}
+
+@test "net: the pair lives as long as the container's network namespace: held from outside, it stays until let go" {
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	local name
+	name=$(host_links | grep '^ctr')
+	# A descriptor of the namespace holds it, as nsenter or a bind mount would.
+	exec {NS_FD}<"/proc/$CTR_INIT/ns/net"
+	test_cleanup() { [ -z "${NS_FD:-}" ] || exec {NS_FD}<&-; }
+	stop_ctr
+	[ "$CTR_STATUS" -eq 143 ]
+	# Far longer than the kernel takes to delete a pair whose namespace died.
+	sleep 1
+	host_links | grep -qx "$name"
+	exec {NS_FD}<&-
+	NS_FD=
+	links_gone "$TEST_NETNS"
 }
 
 @test "bad input: --net and --ip values are checked before anything is made" {

@@ -145,6 +145,26 @@ exec "$@"'
 	[ ! -e "$(dirname "$dir")" ]
 }
 
+@test "cgroup: on v2, a process that joined the container's cgroup and network dies with it, and the veth goes" {
+	requires cgroup2
+	start_ctr -- sh -c 'echo ready; exec sleep 30'
+	local dir
+	dir=$(cgroup_of "$CTR_INIT")
+	# From the host, as an exec would: into the container's network
+	# namespace and cgroup, but not its PID namespace, which would take
+	# it along when the container's PID 1 dies anyway.
+	nsenter --net="/proc/$CTR_INIT/ns/net" sh -c "echo \$\$ >'$dir/cgroup.procs' && exec sleep 30" &
+	JOINED=$!
+	test_cleanup() { kill -KILL "$JOINED" 2>/dev/null || true; wait "$JOINED" || true; }
+	wait_for "grep -qx $JOINED '$dir/cgroup.procs'" 5
+	stop_ctr
+	[ "$CTR_STATUS" -eq 143 ]
+	# Killed with the cgroup, so it no longer holds the network namespace.
+	wait_for "! alive $JOINED" 5
+	[ ! -e "$dir" ]
+	links_gone "$TEST_NETNS"
+}
+
 # kill_runtime: start a container, SIGKILL its runtime and wait for the
 # container to die; sets dir to the cgroup it leaves behind, and checks it is.
 kill_runtime() {

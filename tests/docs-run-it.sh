@@ -286,7 +286,13 @@ for chapter in "$@"; do
 			problems+="timed out after ${limit}s"$'\n'
 		fi
 		if [ -n "$netns" ]; then
-			links=$(ip -n "$netns" -o link show | awk -F': ' '{sub(/@.*/, "", $2)} $2 != "lo" {print $2}' | tr '\n' ' ')
+			# A veth pair goes with its container's network namespace, a
+			# moment after the runtime exits (DOC: veth-cleanup).
+			tries=$((${DOCS_SETTLE:-5} * 20))
+			while links=$(ip -n "$netns" -o link show | awk -F': ' '{sub(/@.*/, "", $2)} $2 != "lo" {print $2}' | tr '\n' ' ') &&
+				[ -n "$links" ] && [ "$((tries -= 1))" -gt 0 ]; do
+				sleep 0.05
+			done
 			[ -z "$links" ] || problems+="links left in its network namespace: $links"$'\n'
 			ip netns delete "$netns"
 		fi

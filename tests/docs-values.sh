@@ -38,7 +38,9 @@
 #     cgroup.procs, the time offsets, and the command and hostname given.
 #     A cgroup line for a version or v1 layout this host does not have
 #     (v2; cpu,cpuacct joined or apart) is skipped and counted: the VMs of
-#     tests/vm run the other layouts.
+#     tests/vm run the other layouts. So is the way steps 07-09 start the
+#     child on the other version: clone3(... CLONE_INTO_CGROUP) on v2,
+#     clone(...) on v1.
 #  4. A /proc/mounts line "TYPE /PATH TYPE OPTIONS [0 0]" in a code block:
 #     the options of /PATH inside ("..." for any text).
 #  5. The filter's size, in step 09's files: "N instructions, M calls
@@ -283,7 +285,9 @@ for f in "${files[@]}"; do
 			if (e ~ /\/sys\/fs\/cgroup\/(containers-from-scratch|cgroup\.)|"cgroup2"/ && cgv == 1 ||
 			    e ~ /\/sys\/fs\/cgroup\/[a-z_,]+\/|"cgroup", "\/sys/ && cgv == 2 ||
 			    e ~ /cpu,cpuacct|net_cls,net_prio/ && !joined ||
-			    e ~ /\/sys\/fs\/cgroup\/cpu[\/"]/ && joined) {
+			    e ~ /\/sys\/fs\/cgroup\/cpu[\/"]/ && joined ||
+			    e ~ /CLONE_INTO_CGROUP/ && cgv == 1 ||
+			    e ~ /\] clone\(/ && cgv == 2 && step != "any" && step + 0 >= 7) {
 				skipped++
 			} else {
 				n = try_steps(); hit = 0

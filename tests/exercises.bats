@@ -35,7 +35,7 @@ number_after() {
 	[[ $output == *"try 2: 0 packets received"* ]]
 	[[ $output == *"try 3: 1 packets received"* ]]
 	[[ $output == *"the runtime exited with status 0"* ]]
-	[ "$(ip -n "$TEST_NETNS" -o link show | grep -cv ': lo:')" -eq 0 ]
+	links_gone "$TEST_NETNS"
 }
 
 @test "exercise 05-3: two containers joined through a bridge on the host ping each other" {
@@ -47,7 +47,7 @@ number_after() {
 	[[ $output == *"bridge br-demo: ports ctr"*" ctr"* ]]
 	[[ $output == *"a: 3 packets transmitted, 3 packets received"* ]]
 	# The bridge went with the script, the host ends with their runtimes.
-	[ "$(ip -n "$TEST_NETNS" -o link show | grep -cv ': lo:')" -eq 0 ]
+	links_gone "$TEST_NETNS"
 }
 
 @test "exercise 07-1: a pids limit written from the host stops a fork bomb" {

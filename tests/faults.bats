@@ -32,7 +32,7 @@ cgroup_empty() {
 
 # veths: the links in the test's network namespace other than lo.
 veths() {
-	ip -n "$TEST_NETNS" -o link show | awk -F': ' '$2 != "lo" {sub(/@.*/, "", $2); print $2}'
+	links_in "$TEST_NETNS"
 }
 
 # ------------------------------------------------------------ kill -9
@@ -73,7 +73,7 @@ veths() {
 	ROOTFS=$USERNS_ROOTFS run_ctr -0 --upper "$up" true
 	[ ! -e "$SCRATCH/.up.work" ]
 	test_cleanup
-	wait_for '[ -z "$(veths)" ]' 5
+	links_gone "$TEST_NETNS"
 }
 
 @test "kill -9 of the runtime at any moment of start-up: nothing is left that --cleanup and the next run do not reclaim" {
@@ -90,7 +90,7 @@ veths() {
 		"$CONTAINER" --cleanup
 		echo "# killed after ${delay}s: left after --cleanup: $(cgroup_dirs "$runtime") $(veths)" >&2
 		[ -z "$(cgroup_dirs "$runtime")" ]
-		wait_for '[ -z "$(veths)" ]' 5
+		links_gone "$TEST_NETNS"
 		# A pid file is the caller's: a runtime killed with SIGKILL leaves it.
 		rm -f "$SCRATCH/pid"
 	done
@@ -112,7 +112,7 @@ veths() {
 		stop_ctr "$sig"
 		echo "# $sig: status $CTR_STATUS, want $code" >&2
 		[ "$CTR_STATUS" -eq "$code" ]
-		[ ! -e "$dir" ] && [ ! -e "$work" ] && [ -z "$(veths)" ]
+		[ ! -e "$dir" ] && [ ! -e "$work" ] && links_gone "$TEST_NETNS"
 	done
 }
 
@@ -231,7 +231,7 @@ veths() {
 	[[ $stderr == *"cpu.cfs_quota_us"*"Invalid argument"* ]]
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -path '*/containers-from-scratch/ctr-*')" ]
 	[ -z "$(find "$SCRATCH" -maxdepth 1 -name '.up.work*')" ]
-	[ -z "$(veths)" ]
+	links_gone "$TEST_NETNS"
 	# Within the parent's quota it works.
 	run_ctr -0 --cpus 1 true
 }
@@ -244,12 +244,12 @@ veths() {
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ $stderr == *"/proc"* ]]
 	[ -z "$(find "$SCRATCH" -maxdepth 1 -name '.up.work*')" ]
-	[ -z "$(veths)" ]
+	links_gone "$TEST_NETNS"
 }
 
 @test "creation fails halfway: a pid file that cannot be written: 125, one line, nothing left" {
 	run_ctr -125 --memory 64M --pid-file "$SCRATCH/no/such/dir/pid" true
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ $stderr == *"pid file"* ]]
-	[ -z "$(veths)" ]
+	links_gone "$TEST_NETNS"
 }

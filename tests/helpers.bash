@@ -308,6 +308,20 @@ ns_of() {
 	readlink "/proc/$1/ns/$2"
 }
 
+# links_in NETNS: the links of network namespace NETNS other than lo, one a line.
+links_in() {
+	ip -n "$1" -o link show | awk -F': ' '{sub(/@.*/, "", $2)} $2 != "lo" {print $2}'
+}
+
+# links_gone NETNS: wait until NETNS has no link but lo; fail if one stays.
+# The runtime leaves its veth pair to the kernel, which deletes it with the
+# container's network namespace a moment after the runtime has exited
+# (DOC: veth-cleanup; tens of milliseconds, see the README): a test that
+# looked at once would race it. Five seconds without it going means it stays.
+links_gone() {
+	wait_for "[ -z \"\$(links_in '$1')\" ]" 5
+}
+
 # ------------------------------------------------------------------------
 # The leftover sweep. setup() records the host's state; teardown() fails the
 # test if a mount, cgroup, link, network namespace, process or temp dir
@@ -374,9 +388,7 @@ teardown() {
 		leaks+="processes left running:"$'\n'"$(strays)"$'\n'
 	fi
 	if [ -n "$TEST_NETNS" ]; then
-		local links
-		links=$(ip -n "$TEST_NETNS" -o link show | awk -F': ' '$2 != "lo" {print $2}')
-		[ -z "$links" ] || leaks+="links left in $TEST_NETNS: $links"$'\n'
+		links_gone "$TEST_NETNS" || leaks+="links left in $TEST_NETNS: $(links_in "$TEST_NETNS")"$'\n'
 		ip netns delete "$TEST_NETNS"
 	fi
 	if ! wait_for 'host_state | cmp -s - "$BATS_TEST_TMPDIR/state.before"' 3; then

@@ -101,7 +101,6 @@ struct config {
 	struct in_addr host_ip, ctr_ip; /* 05-net [parent] without --ip */
 	int prefix;
 	char veth[IFNAMSIZ]; /* 05-net [parent]: the host end, once it exists */
-	int veth_index;      /* 05-net [parent]: its index, by which it is deleted */
 	char *uid_map;       /* 06-user: INSIDE:OUTSIDE:COUNT */
 	char *gid_map;
 	int rootless;        /* 06-user: run by an ordinary user */
@@ -644,20 +643,6 @@ static int add_veth(int fd, const char *name, pid_t pid)
 	nl_nest_end(n, data);
 	nl_nest_end(n, linkinfo);
 	return nl_talk(fd, n);
-}
-
-/*
- * Delete the link whose index is INDEX (NAME is for -v). By index, not by
- * name: once our link is gone, its name is free for another container to
- * take, while the kernel does not give its index to a new link again.
- */
-static int delete_link(int fd, int index, const char *name)
-{
-	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = index};
-	char buf[NL_BUFSIZE];
-
-	say("netlink RTM_DELLINK index %d (%s)", index, name);
-	return nl_talk(fd, nl_new(buf, RTM_DELLINK, 0, &ifi, sizeof(ifi)));
 }
 
 /* ------------------------------------------------------------------------
@@ -1287,7 +1272,6 @@ static void setup_veth(struct config *cfg)
 			err(EXIT_RUNTIME, "create veth pair %s", name);
 	}
 	memcpy(cfg->veth, name, sizeof(name));
-	cfg->veth_index = ifindex(name);
 	if (!cfg->ip) {
 		cfg->host_ip.s_addr = htonl(NET_BASE + slot * 4 + 1);
 		cfg->ctr_ip.s_addr = htonl(NET_BASE + slot * 4 + 2);
@@ -1500,16 +1484,18 @@ static void cleanup(void)
 		cfg->child = 0;
 	}
 	remove_pid_file(cfg);
-	if (cfg->veth_index) {
-		int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-
-		/* ENODEV: it went already, with the container's namespace. */
-		if (fd == -1 || (delete_link(fd, cfg->veth_index, cfg->veth) == -1 && errno != ENODEV))
-			warn("delete veth %s", cfg->veth);
-		if (fd != -1)
-			close(fd);
-	}
-	cfg->veth_index = 0;
+	/* DOC: veth-cleanup
+	 * The veth pair is left to the kernel. The container's processes are
+	 * gone (a PID namespace ends with its first process), so nothing of
+	 * ours holds its network namespace any more: the kernel destroys it
+	 * in a work queue of its own, and the pair with it, a moment after we
+	 * exit. Deleting the host end ourselves would make us wait in the
+	 * kernel for its RCU clean-up, most of a run's time. A process that
+	 * entered the namespace from outside (nsenter) keeps it, and the pair,
+	 * until it leaves. */
+	if (cfg->veth[0])
+		say("leave %s to the kernel: it goes with the network namespace", cfg->veth);
+	cfg->veth[0] = '\0';
 }
 
 /*

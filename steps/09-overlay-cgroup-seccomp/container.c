@@ -61,6 +61,7 @@
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <linux/veth.h>
 
@@ -152,7 +153,6 @@ struct config {
 	struct in_addr host_ip, ctr_ip; /* 05-net [parent] without --ip */
 	int prefix;
 	char veth[IFNAMSIZ]; /* 05-net [parent]: the host end, once it exists */
-	int veth_index;      /* 05-net [parent]: its index, by which it is deleted */
 	char *uid_map;       /* 06-user: INSIDE:OUTSIDE:COUNT */
 	char *gid_map;
 	int rootless;        /* 06-user: run by an ordinary user */
@@ -168,6 +168,8 @@ struct config {
 	int cgroup_made;      /* 07-cgroup [parent]: our cgroup may exist */
 	char name[32];        /* 07-cgroup [parent]: our cgroup's, see take_name() */
 	int lock_fd;          /* 07-cgroup [parent]: our lock on STATE_DIR/NAME.lock */
+	int cgroup_fd;        /* 07-cgroup [parent]: v2: our cgroup until clone3(), or -1 */
+	int born_in_cgroup;   /* 07-cgroup [parent]: clone3() started the child there */
 	int cleanup_only;     /* 07-cgroup: --cleanup */
 	long uptime;          /* 08-time: the container's clocks start here */
 	char *layers[MAX_LAYERS]; /* 09: read-only layers over the rootfs, lowest first */
@@ -208,6 +210,9 @@ struct config {
 };
 
 static int verbose;
+/* 07-cgroup: set in the container's processes. They inherit the runtime's
+ * atexit(cleanup), registered before clone(), and must not run it. */
+static int in_container;
 static char *default_command[] = {"/bin/sh", NULL};
 
 /* Narrate one kernel call on stderr, for learners (-v). One write(2) a
@@ -1025,20 +1030,6 @@ static int add_veth(int fd, const char *name, pid_t pid)
 	nl_nest_end(n, data);
 	nl_nest_end(n, linkinfo);
 	return nl_talk(fd, n);
-}
-
-/*
- * Delete the link whose index is INDEX (NAME is for -v). By index, not by
- * name: once our link is gone, its name is free for another container to
- * take, while the kernel does not give its index to a new link again.
- */
-static int delete_link(int fd, int index, const char *name)
-{
-	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = index};
-	char buf[NL_BUFSIZE];
-
-	say("netlink RTM_DELLINK index %d (%s)", index, name);
-	return nl_talk(fd, nl_new(buf, RTM_DELLINK, 0, &ifi, sizeof(ifi)));
 }
 
 /* ------------------------------------------------------------------------
@@ -2096,6 +2087,7 @@ static int child(void *arg)
 	struct config *cfg = arg;
 	int master;
 
+	in_container = 1; /* 07-cgroup */
 	/* clone() gave us both ends; with the write end open here we would
 	 * never see end-of-file if the parent died. */
 	close(cfg->sync_pipe[1]);
@@ -2190,6 +2182,43 @@ static void explain_clone_failure(const struct config *cfg)
 	err(EXIT_RUNTIME, "clone");
 }
 
+/*
+ * DOC: clone3
+ * On cgroup v2, clone3(2) (Linux 5.3) with CLONE_INTO_CGROUP (5.7) starts
+ * the child in the cgroup whose directory args.cgroup is open on. clone(2)
+ * starts it in ours, and the parent must then move it (join_cgroup()),
+ * which waits for the kernel to be done with the old cgroup. Without a
+ * stack, clone3() returns twice, as fork() does, on a copy of our stack.
+ * Returns -1 where the kernel cannot (ENOSYS before 5.3 or under a seccomp
+ * filter, E2BIG before 5.7): the caller falls back to clone(), which also
+ * explains a failure that is not clone3()'s own.
+ */
+static pid_t clone_into_cgroup(struct config *cfg)
+{
+	struct clone_args args = {
+		.flags = (clone_flags() & ~CSIGNAL) | CLONE_INTO_CGROUP,
+		.exit_signal = SIGCHLD,
+		.cgroup = cfg->cgroup_fd,
+	};
+	pid_t pid;
+
+	if (cfg->cgroup_fd == -1)
+		return -1;
+	say("clone3(%s | CLONE_INTO_CGROUP)", flag_names(clone_flags()));
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0) {
+		close(cfg->cgroup_fd);
+		_exit(child(cfg));
+	}
+	if (pid == -1)
+		say("clone3: %s; clone() and a move instead", strerror(errno));
+	else
+		cfg->born_in_cgroup = 1;
+	close(cfg->cgroup_fd);
+	cfg->cgroup_fd = -1;
+	return pid;
+}
+
 static pid_t spawn_child(struct config *cfg)
 {
 	static char stack[STACK_SIZE] __attribute__((aligned(16)));
@@ -2197,6 +2226,9 @@ static pid_t spawn_child(struct config *cfg)
 
 	/* Buffered output would otherwise be written twice, once per process. */
 	fflush(NULL);
+	pid = clone_into_cgroup(cfg); /* 07-cgroup */
+	if (pid != -1)
+		return pid;
 	say("clone(%s)", flag_names(clone_flags()));
 	pid = clone(child, stack + STACK_SIZE, clone_flags(), cfg);
 	if (pid == -1)
@@ -2434,7 +2466,6 @@ static void setup_veth(struct config *cfg)
 			err(EXIT_RUNTIME, "create veth pair %s", name);
 	}
 	memcpy(cfg->veth, name, sizeof(name));
-	cfg->veth_index = ifindex(name);
 	if (!cfg->ip) {
 		cfg->host_ip.s_addr = htonl(NET_BASE + slot * 4 + 1);
 		cfg->ctr_ip.s_addr = htonl(NET_BASE + slot * 4 + 2);
@@ -2867,25 +2898,22 @@ static void enable_controllers(const char *dir)
 
 /*
  * DOC: cgroup
- * Make the container's cgroup and move the child into it, before the child
- * may go on and make its cgroup namespace. Its children, the command and
- * everything it starts, are born into it. Another runtime may remove the
- * shared parent directory when it empties, hence the retry.
+ * Make the container's cgroup, before clone(), so that on v2 the child can
+ * start in it (DOC: clone3). Another runtime may remove the shared parent
+ * directory when it empties, hence the retry.
  */
 static void setup_cgroup(struct config *cfg)
 {
-	char parent[PATH_MAX], dir[PATH_MAX], procs[PATH_MAX], pid[16];
+	char parent[PATH_MAX], dir[PATH_MAX];
 	const struct hierarchy *h;
 	size_t i;
 	int tries;
 
-	if (cfg->rootless) {
-		warnx("rootless: no cgroup of its own without root");
-		return;
-	}
+	cfg->cgroup_fd = -1;
+	if (cfg->rootless)
+		return; /* join_cgroup() says so, once the id maps are written */
 	take_name(cfg);
 	remove_stale_cgroups(cfg);
-	snprintf(pid, sizeof(pid), "%d", cfg->child);
 	for (i = 0; i < cfg->ncgroups; i++) {
 		h = &cfg->cgroups[i];
 		cgroup_path(parent, sizeof(parent), h, NULL, NULL);
@@ -2908,7 +2936,35 @@ static void setup_cgroup(struct config *cfg)
 			if (errno != ENOENT || tries == 10)
 				err(EXIT_RUNTIME, "create cgroup %s", dir);
 		}
-		cgroup_path(procs, sizeof(procs), h, cfg->name, "cgroup.procs");
+		if (cfg->cgroup_v2) {
+			cfg->cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (cfg->cgroup_fd == -1)
+				err(EXIT_RUNTIME, "open cgroup %s", dir);
+		}
+	}
+}
+
+/*
+ * DOC: cgroup-join
+ * Move the child into its cgroup, unless it started there, before it may
+ * go on and make its cgroup namespace. Its children, the command and
+ * everything it starts, are born into it.
+ */
+static void join_cgroup(const struct config *cfg)
+{
+	char dir[PATH_MAX], procs[PATH_MAX], pid[16];
+	size_t i;
+
+	if (cfg->rootless) {
+		warnx("rootless: no cgroup of its own without root");
+		return;
+	}
+	if (!cfg->cgroup_made || cfg->born_in_cgroup)
+		return;
+	snprintf(pid, sizeof(pid), "%d", cfg->child);
+	for (i = 0; i < cfg->ncgroups; i++) {
+		cgroup_path(dir, sizeof(dir), &cfg->cgroups[i], cfg->name, NULL);
+		cgroup_path(procs, sizeof(procs), &cfg->cgroups[i], cfg->name, "cgroup.procs");
 		say("write \"%s\" to %s", pid, procs);
 		if (write_text(procs, pid) == -1)
 			err(EXIT_RUNTIME, "move the container into %s", dir);
@@ -3398,7 +3454,7 @@ static void prepare_child(struct config *cfg)
 	setup_id_maps(cfg); /* 06-user */
 	idmap_rootfs(cfg);  /* 06-user */
 	idmap_layers(cfg);  /* 09 */
-	setup_cgroup(cfg);  /* 07-cgroup */
+	join_cgroup(cfg);   /* 07-cgroup */
 	setup_limits(cfg);  /* 09 */
 	setup_upper(cfg);   /* 09 */
 	setup_veth(cfg); /* 05-net */
@@ -3442,6 +3498,8 @@ static void cleanup(void)
 	struct config *cfg = cleanup_cfg;
 	sigset_t handled;
 
+	if (in_container)
+		return; /* 07-cgroup: the clean-up is the runtime's alone */
 	/* Nothing interrupts the clean-up: a signal that comes now waits. */
 	handled_signals(&handled);
 	if (sigprocmask(SIG_BLOCK, &handled, NULL) == -1)
@@ -3455,16 +3513,18 @@ static void cleanup(void)
 		cfg->child = 0;
 	}
 	remove_pid_file(cfg);
-	if (cfg->veth_index) {
-		int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-
-		/* ENODEV: it went already, with the container's namespace. */
-		if (fd == -1 || (delete_link(fd, cfg->veth_index, cfg->veth) == -1 && errno != ENODEV))
-			warn("delete veth %s", cfg->veth);
-		if (fd != -1)
-			close(fd);
-	}
-	cfg->veth_index = 0;
+	/* DOC: veth-cleanup
+	 * The veth pair is left to the kernel. The container's processes are
+	 * gone (a PID namespace ends with its first process), so nothing of
+	 * ours holds its network namespace any more: the kernel destroys it
+	 * in a work queue of its own, and the pair with it, a moment after we
+	 * exit. Deleting the host end ourselves would make us wait in the
+	 * kernel for its RCU clean-up, most of a run's time. A process that
+	 * entered the namespace from outside (nsenter) keeps it, and the pair,
+	 * until it leaves. */
+	if (cfg->veth[0])
+		say("leave %s to the kernel: it goes with the network namespace", cfg->veth);
+	cfg->veth[0] = '\0';
 	if (cfg->cgroup_made)
 		remove_cgroup(cfg);
 	cfg->cgroup_made = 0;
@@ -3917,11 +3977,13 @@ int main(int argc, char *argv[])
 	if (cfg.reports_ready &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cfg.ready_sock) == -1)
 		err(EXIT_RUNTIME, "socketpair"); /* 09 */
-	cfg.child = spawn_child(&cfg);
-	/* Registered after clone(), so the child does not inherit it. */
+	/* Registered before the cgroup is made, for it is one more thing to
+	 * undo; the container inherits it (see in_container). */
 	cleanup_cfg = &cfg;
 	if (atexit(cleanup) != 0)
 		errx(EXIT_RUNTIME, "atexit failed");
+	setup_cgroup(&cfg); /* 07-cgroup: before clone(), to start the child in it */
+	cfg.child = spawn_child(&cfg);
 	forward_to = cfg.child;
 	runtime_signals();
 	close(cfg.sync_pipe[0]);

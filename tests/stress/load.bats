@@ -73,7 +73,7 @@ cgroup_dirs() {
 		[ -z "$(cgroup_dirs "${pids[$i]}")" ]
 	done
 	[ -z "$(find "$SCRATCH" -maxdepth 1 -name '.up.*.work*')" ]
-	[ "$(ip -n "$TEST_NETNS" -o link show | wc -l)" -eq 1 ]
+	links_gone "$TEST_NETNS"
 }
 
 # A sample of what the host holds, one "name value" a line. Other test runs
@@ -167,7 +167,7 @@ median() {
 	[ -z "$wrong" ]
 	[ -z "$(find "$SCRATCH" -maxdepth 1 -name '.up.work*')" ]
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/containers-from-scratch/ctr-*')" ]
-	[ "$(ip -n "$TEST_NETNS" -o link show | wc -l)" -eq 1 ]
+	links_gone "$TEST_NETNS"
 }
 
 @test "load: exec while the container is exiting, a hundred times: each exec ends 0, 125 or 137, none hangs, nothing left" {
