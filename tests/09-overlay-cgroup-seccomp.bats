@@ -451,3 +451,14 @@ tree_state() {
 	[[ $stderr == *"Permission denied"* ]]
 	run_ctr ! readlink /proc/1/exe
 }
+
+@test "overlay: a volume sits above the overlay: its writes are the host's, not --upper's; :ro cannot be remounted writable" {
+	mkdir "$SCRATCH/vol"
+	ROOTFS=$USERNS_ROOTFS run_ctr -1 --upper "$SCRATCH/up" --volume "$SCRATCH/vol:/data" \
+		--volume "$SCRATCH/vol:/ro:ro" sh -c 'echo v >/data/v && echo u >/etc/u
+		mount -o remount,rw,bind /ro 2>/dev/null || probe open-write /ro/v'
+	[ "$output" = "open-write: EROFS" ]
+	[ "$(cat "$SCRATCH/vol/v")" = v ] && [ "$(cat "$SCRATCH/up/etc/u")" = u ]
+	# The mount point is in the upper, empty; what went into the volume is not.
+	[ -d "$SCRATCH/up/data" ] && [ -z "$(ls -A "$SCRATCH/up/data")" ]
+}

@@ -103,6 +103,7 @@ good_value() {
 	--hostname) echo demo ;;
 	--pid-file) echo "$SCRATCH/pid" ;;
 	--rootfs) echo "$ROOTFS" ;;
+	--volume) echo "$SCRATCH/layer:/mnt" ;;
 	--net) echo none ;;
 	--ip) echo 10.77.0.2/24 ;;
 	--uid-map | --gid-map) echo 0:100000:65536 ;;
@@ -120,6 +121,11 @@ wrong_type() {
 	case $1 in
 	--pid-file) echo "$SCRATCH" ;; # a directory
 	--rootfs) echo "$SCRATCH/file" ;;
+	# No path inside, one not from /, a mode other than ro or rw, a file
+	# onto a directory, a directory onto a file, the container's / itself.
+	--volume) printf '%s\n' "$SCRATCH/layer" "$SCRATCH/layer:mnt" "$SCRATCH/layer:/mnt:rx" \
+		":/mnt" "$SCRATCH/file:/mnt" "$SCRATCH/layer:/etc/hostname" "$SCRATCH/layer:/" \
+		"$SCRATCH/layer:/.." ;;
 	--net) printf '%s\n' bridge VETH ;;
 	--ip) printf '%s\n' abc/24 10.77.0.2 10.77.0.2/24x ;;
 	--uid-map | --gid-map) printf '%s\n' 0:abc:1 root 0:100000 0:100000:65536:1 0:+100000:65536 ;;
@@ -138,6 +144,7 @@ out_of_range() {
 	--hostname) printf 'h%.0s' {1..65}; echo ;;
 	--pid-file) echo "$SCRATCH/no/such/dir/pid" ;;
 	--rootfs) echo "$SCRATCH/missing" ;;
+	--volume) echo "$SCRATCH/missing:/mnt" ;;
 	--ip) printf '%s\n' 10.77.0.2/31 10.77.0.2/7 300.1.1.1/24 10.77.0.0/24 10.77.0.255/24 ;;
 	--uid-map | --gid-map) printf '%s\n' 1:100000:1 0:4294967295:1 0:100000:0 0:4294967000:1000 ;;
 	--uptime) printf '%s\n' -1 315360001 99999999999999999999 ;;
@@ -158,7 +165,7 @@ long_value() {
 	esac
 }
 
-VALUED="--hostname --pid-file --rootfs --net --ip --uid-map --gid-map --uptime --layer --upper --memory --cpus --pids-limit"
+VALUED="--hostname --pid-file --rootfs --volume --net --ip --uid-map --gid-map --uptime --layer --upper --memory --cpus --pids-limit"
 
 # each_value GEN: refused() for every step, every valued option it has and
 # every value GEN OPT prints, one a line, each given as OPT VALUE.
@@ -249,6 +256,11 @@ fixtures() {
 			for i in $(seq 17); do layers+=(--layer "$SCRATCH/layer"); done
 			refused "$n" --layer "${layers[@]}" true
 		fi
+		if has_option "$n" --volume; then
+			local volumes=() i
+			for i in $(seq 17); do volumes+=(--volume "$SCRATCH/layer:/mnt/$i"); done
+			refused "$n" --volume "${volumes[@]}" true
+		fi
 	done
 	no_fails
 }
@@ -263,7 +275,8 @@ fixtures() {
 			if [ "$opt" = --rootfs ]; then
 				refused "$n" "$opt" --no-rootfs --rootfs "$v" --rootfs "$v" true
 			else
-				# --layer is repeatable; the same directory twice is not.
+				# --layer and --volume are repeatable; the same directory
+				# twice, or the same path inside, is not.
 				refused "$n" "$opt" "$opt" "$v" "$opt" "$v" true
 			fi
 		done

@@ -569,6 +569,7 @@ static void parse_volume(struct config *cfg, const char *arg)
 	struct volume *v = &cfg->volumes[cfg->nvolumes];
 	char *host, *target, *mode;
 	struct stat st;
+	int i;
 
 	if (cfg->nvolumes == MAX_VOLUMES)
 		errx(EXIT_RUNTIME, "at most %d --volume options", MAX_VOLUMES);
@@ -590,6 +591,9 @@ static void parse_volume(struct config *cfg, const char *arg)
 		errx(EXIT_RUNTIME, "--volume %s: the path in the container must start with /", arg);
 	if (strlen(target) >= PATH_MAX)
 		errx(EXIT_RUNTIME, "--volume %s: the path in the container is too long", arg);
+	for (i = 0; i < cfg->nvolumes; i++)
+		if (strcmp(cfg->volumes[i].target, target) == 0)
+			errx(EXIT_RUNTIME, "--volume %s: %s is given twice", arg, target);
 	v->host = realpath(host, NULL);
 	if (!v->host || stat(v->host, &st) == -1)
 		err(EXIT_RUNTIME, "--volume: host path %s", host);
