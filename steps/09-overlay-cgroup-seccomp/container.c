@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -204,6 +205,15 @@ struct config {
 	long long memory_bytes;
 	long cpu_quota_us;    /* per CPU_PERIOD_US */
 	long pids_max;
+	char *user;           /* 09: --user UID[:GID], as given */
+	uid_t uid;            /* 09: ...as numbers */
+	gid_t gid;
+	char *workdir;        /* 09: --workdir DIR */
+	int read_only;        /* 09: --read-only */
+	char *tmpfs[MAX_VOLUMES]; /* 09: --tmpfs PATH */
+	int ntmpfs;
+	unsigned long long cap_add, cap_drop; /* 09: --cap-add, --cap-drop, one bit each */
+	int cap_add_all, cap_drop_all;        /* 09: ... ALL */
 	char **argv;   /* the command and its arguments */
 	char *env[MAX_ENV]; /* -e KEY=VALUE, for the command's environment */
 	int nenv;
@@ -262,6 +272,13 @@ static void usage(FILE *out)
 		"  --memory SIZE      memory limit, e.g. 64M (suffixes K, M, G)\n"
 		"  --cpus N           CPU limit in CPUs, fractions allowed, e.g. 0.5\n"
 		"  --pids-limit N     at most N processes in the container\n"
+		"  --user UID[:GID]   run the command as this user (numbers; GID default 0),\n"
+		"                     with no supplementary groups and no capabilities\n"
+		"  --workdir DIR      start the command in DIR, made if missing (default /)\n"
+		"  --read-only        mount the container's root filesystem read-only\n"
+		"  --tmpfs PATH       an empty tmpfs at PATH (repeatable)\n"
+		"  --cap-add CAP      give the command capability CAP, e.g. NET_ADMIN, or ALL\n"
+		"  --cap-drop CAP     take CAP away, e.g. CHOWN, or ALL (both repeatable)\n"
 		"  -e, --env KEY=VALUE  set a variable in the command's environment (repeatable)\n"
 		"  -v, --verbose      narrate each kernel call on stderr\n"
 		"  -h, --help         show this help\n"
@@ -603,6 +620,92 @@ static void parse_volume(struct config *cfg, const char *arg)
 	cfg->nvolumes++;
 }
 
+/*
+ * DOC: user-parse
+ * --user UID[:GID], as numbers: looking a name up would mean reading the
+ * container's /etc/passwd, which the container controls. Without GID the
+ * group is 0, as Docker makes it for a uid its image does not name.
+ */
+static void parse_user(struct config *cfg)
+{
+	unsigned long long uid, gid = 0;
+	char end;
+	int n;
+
+	if (!cfg->user)
+		return;
+	n = sscanf(cfg->user, "%llu:%llu%c", &uid, &gid, &end);
+	if (strspn(cfg->user, "0123456789:") != strlen(cfg->user) || strlen(cfg->user) > 21 ||
+	    !isdigit((unsigned char)cfg->user[0]) || (n != 1 && n != 2) ||
+	    (n == 1 && strchr(cfg->user, ':')) || cfg->user[strlen(cfg->user) - 1] == ':')
+		errx(EXIT_RUNTIME, "--user %s: expected UID or UID:GID, as numbers", cfg->user);
+	if (uid >= UINT32_MAX || gid >= UINT32_MAX)
+		errx(EXIT_RUNTIME, "--user %s: ids go up to %u", cfg->user, UINT32_MAX - 1);
+	cfg->uid = uid;
+	cfg->gid = gid;
+}
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON            38 /* Linux 5.8 */
+#define CAP_BPF                39
+#define CAP_CHECKPOINT_RESTORE 40 /* Linux 5.9 */
+#endif
+
+/* The capabilities by number, named as Docker names them. */
+static const char *const capability_names[] = {
+	[CAP_CHOWN] = "CHOWN", [CAP_DAC_OVERRIDE] = "DAC_OVERRIDE",
+	[CAP_DAC_READ_SEARCH] = "DAC_READ_SEARCH", [CAP_FOWNER] = "FOWNER",
+	[CAP_FSETID] = "FSETID", [CAP_KILL] = "KILL", [CAP_SETGID] = "SETGID",
+	[CAP_SETUID] = "SETUID", [CAP_SETPCAP] = "SETPCAP",
+	[CAP_LINUX_IMMUTABLE] = "LINUX_IMMUTABLE", [CAP_NET_BIND_SERVICE] = "NET_BIND_SERVICE",
+	[CAP_NET_BROADCAST] = "NET_BROADCAST", [CAP_NET_ADMIN] = "NET_ADMIN",
+	[CAP_NET_RAW] = "NET_RAW", [CAP_IPC_LOCK] = "IPC_LOCK", [CAP_IPC_OWNER] = "IPC_OWNER",
+	[CAP_SYS_MODULE] = "SYS_MODULE", [CAP_SYS_RAWIO] = "SYS_RAWIO",
+	[CAP_SYS_CHROOT] = "SYS_CHROOT", [CAP_SYS_PTRACE] = "SYS_PTRACE",
+	[CAP_SYS_PACCT] = "SYS_PACCT", [CAP_SYS_ADMIN] = "SYS_ADMIN", [CAP_SYS_BOOT] = "SYS_BOOT",
+	[CAP_SYS_NICE] = "SYS_NICE", [CAP_SYS_RESOURCE] = "SYS_RESOURCE",
+	[CAP_SYS_TIME] = "SYS_TIME", [CAP_SYS_TTY_CONFIG] = "SYS_TTY_CONFIG",
+	[CAP_MKNOD] = "MKNOD", [CAP_LEASE] = "LEASE", [CAP_AUDIT_WRITE] = "AUDIT_WRITE",
+	[CAP_AUDIT_CONTROL] = "AUDIT_CONTROL", [CAP_SETFCAP] = "SETFCAP",
+	[CAP_MAC_OVERRIDE] = "MAC_OVERRIDE", [CAP_MAC_ADMIN] = "MAC_ADMIN",
+	[CAP_SYSLOG] = "SYSLOG", [CAP_WAKE_ALARM] = "WAKE_ALARM",
+	[CAP_BLOCK_SUSPEND] = "BLOCK_SUSPEND", [CAP_AUDIT_READ] = "AUDIT_READ",
+	[CAP_PERFMON] = "PERFMON", [CAP_BPF] = "BPF", [CAP_CHECKPOINT_RESTORE] = "CHECKPOINT_RESTORE",
+};
+
+/*
+ * DOC: cap-names
+ * --cap-add and --cap-drop take a capability as Docker does: NET_ADMIN,
+ * CAP_NET_ADMIN or net_admin, or ALL. OPTION names it in errors.
+ */
+static void parse_capability(const char *option, const char *name, unsigned long long *caps,
+			     int *all)
+{
+	const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
+	size_t i;
+
+	if (strcasecmp(name, "ALL") == 0) {
+		*all = 1;
+		return;
+	}
+	for (i = 0; i < sizeof(capability_names) / sizeof(capability_names[0]); i++)
+		if (capability_names[i] && strcasecmp(bare, capability_names[i]) == 0) {
+			*caps |= 1ULL << i;
+			return;
+		}
+	errx(EXIT_RUNTIME, "--%s %s: no such capability (e.g. NET_ADMIN, SYS_ADMIN, ALL)", option,
+	     name);
+}
+
+/* Paths inside the container, checked before anything starts. */
+static void check_inside_path(const char *option, const char *path)
+{
+	if (path[0] != '/')
+		errx(EXIT_RUNTIME, "--%s %s: the path in the container must start with /", option, path);
+	if (strlen(path) >= PATH_MAX)
+		errx(EXIT_RUNTIME, "--%s: the path in the container is too long", option);
+}
+
 enum {
 	OPT_HOSTNAME = 256,
 	OPT_PID_FILE,
@@ -620,6 +723,12 @@ enum {
 	OPT_MEMORY,
 	OPT_CPUS,
 	OPT_PIDS_LIMIT,
+	OPT_USER,
+	OPT_WORKDIR,
+	OPT_READ_ONLY,
+	OPT_TMPFS,
+	OPT_CAP_ADD,
+	OPT_CAP_DROP,
 };
 
 static void parse_args(struct config *cfg, int argc, char *argv[])
@@ -641,6 +750,12 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		{"memory", required_argument, NULL, OPT_MEMORY},
 		{"cpus", required_argument, NULL, OPT_CPUS},
 		{"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
+		{"user", required_argument, NULL, OPT_USER},
+		{"workdir", required_argument, NULL, OPT_WORKDIR},
+		{"read-only", no_argument, NULL, OPT_READ_ONLY},
+		{"tmpfs", required_argument, NULL, OPT_TMPFS},
+		{"cap-add", required_argument, NULL, OPT_CAP_ADD},
+		{"cap-drop", required_argument, NULL, OPT_CAP_DROP},
 		{"env", required_argument, NULL, 'e'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -702,6 +817,28 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		case OPT_PIDS_LIMIT:
 			set_once(&cfg->pids_limit, "pids-limit", optarg);
 			break;
+		case OPT_USER:
+			set_once(&cfg->user, "user", optarg);
+			break;
+		case OPT_WORKDIR:
+			set_once(&cfg->workdir, "workdir", optarg);
+			check_inside_path("workdir", optarg);
+			break;
+		case OPT_READ_ONLY:
+			cfg->read_only = 1;
+			break;
+		case OPT_TMPFS:
+			if (cfg->ntmpfs == MAX_VOLUMES)
+				errx(EXIT_RUNTIME, "at most %d --tmpfs options", MAX_VOLUMES);
+			check_inside_path("tmpfs", optarg);
+			cfg->tmpfs[cfg->ntmpfs++] = optarg;
+			break;
+		case OPT_CAP_ADD:
+			parse_capability("cap-add", optarg, &cfg->cap_add, &cfg->cap_add_all);
+			break;
+		case OPT_CAP_DROP:
+			parse_capability("cap-drop", optarg, &cfg->cap_drop, &cfg->cap_drop_all);
+			break;
 		case 'e':
 			if (cfg->nenv == MAX_ENV)
 				errx(EXIT_RUNTIME, "at most %d -e options", MAX_ENV);
@@ -739,6 +876,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 	parse_net(cfg);
 	parse_uptime(cfg, uptime);
 	parse_limits(cfg);
+	parse_user(cfg);
 	cfg->argv = optind < argc ? &argv[optind] : default_command;
 }
 
@@ -1406,6 +1544,61 @@ static void attach_volumes(const struct config *cfg)
 	close(root);
 }
 
+/*
+ * DOC: tmpfs
+ * --tmpfs PATH: an empty tmpfs, nosuid, nodev and noexec, as docker run
+ * --tmpfs mounts it, at a target found as a volume's is. mount(2) takes a
+ * path, not a descriptor: /proc/self/fd/N (the host's /proc, still there
+ * until pivot_root) names what volume_target() opened, and the kernel
+ * mounts on that, not on whatever the path now holds.
+ */
+static void mount_tmpfs(const struct config *cfg)
+{
+	char path[64];
+	int i, root, target;
+
+	if (cfg->ntmpfs == 0)
+		return;
+	root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root == -1)
+		err(EXIT_RUNTIME, "open the rootfs");
+	for (i = 0; i < cfg->ntmpfs; i++) {
+		target = volume_target(root, "--tmpfs", cfg->tmpfs[i], 1);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", target);
+		do_mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777");
+		close(target);
+	}
+	close(root);
+}
+
+/* --workdir DIR is made now, as root and inside the rootfs, if missing:
+ * the command, maybe another user, enters it later (see user). */
+static void make_workdir(const struct config *cfg)
+{
+	int root;
+
+	if (!cfg->workdir)
+		return;
+	root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root == -1)
+		err(EXIT_RUNTIME, "open the rootfs");
+	close(volume_target(root, "--workdir", cfg->workdir, 1));
+	close(root);
+}
+
+/*
+ * DOC: read-only
+ * --read-only: the root filesystem's mount, the bind mount of the overlay,
+ * is made read-only once the mount points above it are made. /proc, /sys,
+ * /dev, the volumes and each --tmpfs are mounts of their own: what they
+ * allow stays as it was.
+ */
+static void read_only_rootfs(const struct config *cfg)
+{
+	if (cfg->read_only)
+		do_mount(NULL, ".", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+}
+
 /* glibc has no wrapper for pivot_root(2). */
 static int pivot_root(const char *new_root, const char *put_old)
 {
@@ -1436,6 +1629,9 @@ static void setup_mounts(const struct config *cfg)
 	do_mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	setup_dev();
 	attach_volumes(cfg); /* 03-mnt: --volume */
+	mount_tmpfs(cfg);      /* 09: --tmpfs */
+	make_workdir(cfg);     /* 09: --workdir */
+	read_only_rootfs(cfg); /* 09: --read-only */
 	/* DOC: pivot
 	 * pivot_root(".", ".") stacks the old root on top of the new one;
 	 * detaching "." then removes the old root, and with it every way
@@ -1655,35 +1851,66 @@ static const int kept_capabilities[] = {
 };
 
 /*
+ * DOC: cap-add
+ * --cap-add and --cap-drop change the set as Docker does: ALL added is
+ * every capability but those dropped; ALL dropped leaves only those added;
+ * otherwise the default set, less those dropped, plus those added.
+ */
+static unsigned long long capability_set(const struct config *cfg)
+{
+	unsigned long long keep = 0;
+	size_t i;
+
+	if (cfg->cap_add_all)
+		return ~cfg->cap_drop;
+	if (cfg->cap_drop_all)
+		return cfg->cap_add;
+	for (i = 0; i < sizeof(kept_capabilities) / sizeof(kept_capabilities[0]); i++)
+		keep |= 1ULL << kept_capabilities[i];
+	return (keep & ~cfg->cap_drop) | cfg->cap_add;
+}
+
+/*
  * The bounding set limits what any later execve() can grant; the
  * permitted and effective sets are what we hold now. The inheritable and
  * ambient sets, which would pass capabilities through execve() to a
- * non-root program, are emptied.
+ * non-root program, are emptied, except for a --user that was given
+ * capabilities with --cap-add (see user).
  */
-static void drop_capabilities(void)
+static void drop_capabilities(const struct config *cfg)
 {
 	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[2] = {{0}};
-	unsigned long long keep = 0;
-	size_t i;
-	int cap;
+	struct __user_cap_data_struct data[2];
+	unsigned long long bound = capability_set(cfg), keep;
+	int cap, in;
 
-	for (i = 0; i < sizeof(kept_capabilities) / sizeof(kept_capabilities[0]); i++)
-		keep |= 1ULL << kept_capabilities[i];
-	say("prctl(PR_CAPBSET_DROP) for all but %zu capabilities; capset()", i);
+	/* PID 1 keeps what the command needs to become --user, and to drop
+	 * these three afterwards if they are not in the set. */
+	if (cfg->user && getpid() == 1)
+		bound |= 1ULL << CAP_SETUID | 1ULL << CAP_SETGID | 1ULL << CAP_SETPCAP;
+	say("prctl(PR_CAPBSET_DROP) for all but %d capabilities; capset()",
+	    __builtin_popcountll(bound & ((1ULL << (CAP_LAST_CAP + 1)) - 1)));
 	/* EINVAL: past the last capability this kernel knows. */
-	for (cap = 0; cap < 64; cap++)
-		if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1) {
-			if (errno == EINVAL)
-				break;
+	for (cap = 0; cap < 64 && (in = prctl(PR_CAPBSET_READ, cap, 0, 0, 0)) != -1; cap++)
+		if (in && !(bound & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1)
 			err(EXIT_RUNTIME, "drop capability %d from the bounding set", cap);
-		}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
 		err(EXIT_RUNTIME, "clear the ambient capabilities");
+	if (syscall(SYS_capget, &header, data) == -1)
+		err(EXIT_RUNTIME, "capget");
+	keep = bound & (data[0].permitted | (unsigned long long)data[1].permitted << 32);
+	/* A user other than root holds only what --cap-add gave it. */
+	if (geteuid() != 0)
+		keep &= cfg->cap_add_all ? ~0ULL : cfg->cap_add;
 	data[0].permitted = data[0].effective = (unsigned int)keep;
 	data[1].permitted = data[1].effective = (unsigned int)(keep >> 32);
-	if (syscall(SYS_capget, &header, NULL) == -1 || syscall(SYS_capset, &header, data) == -1)
+	data[0].inheritable = geteuid() != 0 ? data[0].permitted : 0;
+	data[1].inheritable = geteuid() != 0 ? data[1].permitted : 0;
+	if (syscall(SYS_capset, &header, data) == -1)
 		err(EXIT_RUNTIME, "capset");
+	for (cap = 0; cap < 64 && geteuid() != 0; cap++)
+		if ((keep & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) == -1)
+			err(EXIT_RUNTIME, "raise ambient capability %d", cap);
 }
 
 #if defined(__x86_64__)
@@ -1849,13 +2076,64 @@ static void install_seccomp(void)
 }
 
 /*
+ * DOC: user
+ * --user: the command runs as that uid and gid, with no supplementary
+ * groups (root's would carry over). Changing uid from 0 empties the
+ * permitted and effective sets, as it should: a user other than root
+ * holds no capability, in Docker too. PR_SET_KEEPCAPS keeps them across
+ * setresuid() for drop_capabilities(), which then leaves only those of
+ * --cap-add and makes them ambient, the set execve() passes on to a
+ * program that is neither setuid nor has file capabilities. Docker does
+ * not: it gives a non-root user's command no capability even with
+ * --cap-add, only a bounding set that a file with capabilities can use.
+ * Rootless, setgroups(2) is denied (see id-maps), and only uid 0 is mapped.
+ */
+static void switch_user(const struct config *cfg)
+{
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+
+	if (!cfg->user)
+		return;
+	say("setgroups(0, NULL); setresgid(%u, %u, %u); setresuid(%u, %u, %u)", (unsigned)cfg->gid,
+	    (unsigned)cfg->gid, (unsigned)cfg->gid, (unsigned)cfg->uid, (unsigned)cfg->uid,
+	    (unsigned)cfg->uid);
+	if (!cfg->rootless && setgroups(0, NULL) == -1)
+		err(EXIT_RUNTIME, "setgroups");
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+		err(EXIT_RUNTIME, "prctl PR_SET_KEEPCAPS");
+	if (setresgid(cfg->gid, cfg->gid, cfg->gid) == -1)
+		err(EXIT_RUNTIME, "--user %s: setresgid (is gid %u mapped?)", cfg->user, (unsigned)cfg->gid);
+	if (setresuid(cfg->uid, cfg->uid, cfg->uid) == -1)
+		err(EXIT_RUNTIME, "--user %s: setresuid (is uid %u mapped?)", cfg->user, (unsigned)cfg->uid);
+	/* The effective set back from the permitted one, for what follows. */
+	if (syscall(SYS_capget, &header, data) == -1)
+		err(EXIT_RUNTIME, "capget");
+	data[0].effective = data[0].permitted;
+	data[1].effective = data[1].permitted;
+	if (syscall(SYS_capset, &header, data) == -1)
+		err(EXIT_RUNTIME, "capset");
+}
+
+/* The command starts in --workdir, entered as its user: a directory it
+ * may not enter is an error, as in Docker. */
+static void enter_workdir(const struct config *cfg)
+{
+	if (!cfg->workdir)
+		return;
+	say("chdir(\"%s\")", cfg->workdir);
+	if (chdir(cfg->workdir) == -1)
+		err(EXIT_RUNTIME, "--workdir %s", cfg->workdir);
+}
+
+/*
  * DOC: harden
  * The command's last steps before execve(): nothing inherited, fewer
  * capabilities, no way to gain privileges back through a setuid binary
  * (no_new_privs, which also lets an unprivileged process install a
  * filter), and the filter last, so our own set-up is not subject to it.
  */
-static void harden_command(void)
+static void harden_command(const struct config *cfg)
 {
 	struct stat st;
 	int fd;
@@ -1867,7 +2145,9 @@ static void harden_command(void)
 			errx(EXIT_RUNTIME, "descriptor %d is a directory: it would lead out of the "
 					   "container", fd);
 	close_descriptors();
-	drop_capabilities();
+	switch_user(cfg);       /* --user */
+	drop_capabilities(cfg);
+	enter_workdir(cfg);     /* --workdir */
 	say("prctl(PR_SET_NO_NEW_PRIVS, 1)");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		err(EXIT_RUNTIME, "prctl PR_SET_NO_NEW_PRIVS");
@@ -1978,7 +2258,7 @@ static int run_init(const struct config *cfg)
 		/* A process group of its own, for the signals we pass on. */
 		if (setpgid(0, 0) == -1)
 			err(EXIT_RUNTIME, "setpgid");
-		harden_command(); /* 09 */
+		harden_command(cfg); /* 09 */
 		exec_command(cfg);
 	}
 	/* The same from this side, whichever of us runs first. Once the
@@ -2116,7 +2396,7 @@ static int child(void *arg)
 	setup_time(cfg);     /* 08-time */
 	mask_paths();        /* 09 */
 	close_descriptors(); /* 09: PID 1 keeps nothing it inherited */
-	drop_capabilities(); /* 09: nor more privilege than the command */
+	drop_capabilities(cfg); /* 09: nor more privilege than the command */
 	return run_init(cfg);
 }
 
