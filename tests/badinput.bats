@@ -113,6 +113,10 @@ good_value() {
 	--memory) echo 64M ;;
 	--cpus) echo 0.5 ;;
 	--pids-limit) echo 10 ;;
+	--user) echo 1000 ;;
+	--workdir | --tmpfs) echo /tmp ;;
+	--cap-add) echo NET_ADMIN ;;
+	--cap-drop) echo CHOWN ;;
 	esac
 }
 
@@ -135,6 +139,9 @@ wrong_type() {
 	--memory) printf '%s\n' 64MB abc M 1e9 ;;
 	--cpus) printf '%s\n' abc 1,5 ;;
 	--pids-limit) printf '%s\n' x 1.5 ;;
+	--user) printf '%s\n' root 1000: :1000 1:2:3 -1 1.5 " 1" ;;
+	--workdir | --tmpfs) printf '%s\n' rel /etc/hostname ;;
+	--cap-add | --cap-drop) printf '%s\n' bogus CAP_ "NET ADMIN" CAP_ALL ;;
 	esac
 }
 
@@ -152,6 +159,8 @@ out_of_range() {
 	--memory) printf '%s\n' 1K 4194303 2T -64M 17179869185G 17592186044480M ;;
 	--cpus) printf '%s\n' 0 0.001 1025 -1 nan inf ;;
 	--pids-limit) printf '%s\n' 1 0 -5 4194305 99999999999999999999 ;;
+	--user) printf '%s\n' 4294967295 0:4294967295 99999999999999999999 ;;
+	--tmpfs) echo / ;;
 	esac
 }
 
@@ -159,13 +168,13 @@ out_of_range() {
 long_value() {
 	case $1 in
 	--uid-map | --gid-map) echo "0:${ZEROS}100000:65536" ;;
-	--uptime | --memory | --cpus | --pids-limit) echo "$NINES" ;;
+	--uptime | --memory | --cpus | --pids-limit | --user) echo "$NINES" ;;
 	--ip) echo "10.77.0.2/${NINES}" ;;
 	*) echo "$SCRATCH/$LONG" ;;
 	esac
 }
 
-VALUED="--hostname --pid-file --rootfs --volume --net --ip --uid-map --gid-map --uptime --layer --upper --memory --cpus --pids-limit"
+VALUED="--hostname --pid-file --rootfs --volume --net --ip --uid-map --gid-map --uptime --layer --upper --memory --cpus --pids-limit --user --workdir --tmpfs --cap-add --cap-drop"
 
 # each_value GEN: refused() for every step, every valued option it has and
 # every value GEN OPT prints, one a line, each given as OPT VALUE.
@@ -233,7 +242,7 @@ fixtures() {
 	each_option too_long
 	# ...also when the long value is made of digits or a valid-looking map.
 	long_digits() {
-		case $1 in --hostname | --pid-file | --rootfs | --net | --layer | --upper) return ;; esac
+		case $1 in --hostname | --pid-file | --rootfs | --volume | --net | --layer | --upper | --workdir | --tmpfs | --cap-add | --cap-drop) return ;; esac
 		echo "$1"; long_value "$1"; echo true
 	}
 	each_option long_digits
@@ -261,6 +270,11 @@ fixtures() {
 			for i in $(seq 17); do volumes+=(--volume "$SCRATCH/layer:/mnt/$i"); done
 			refused "$n" --volume "${volumes[@]}" true
 		fi
+		if has_option "$n" --tmpfs; then
+			local mounts=() i
+			for i in $(seq 17); do mounts+=(--tmpfs "/mnt/$i"); done
+			refused "$n" --tmpfs "${mounts[@]}" true
+		fi
 	done
 	no_fails
 }
@@ -275,8 +289,8 @@ fixtures() {
 			if [ "$opt" = --rootfs ]; then
 				refused "$n" "$opt" --no-rootfs --rootfs "$v" --rootfs "$v" true
 			else
-				# --layer and --volume are repeatable; the same directory
-				# twice, or the same path inside, is not.
+				# --layer, --volume, --tmpfs and the --cap options are
+				# repeatable; the same value twice is not.
 				refused "$n" "$opt" "$opt" "$v" "$opt" "$v" true
 			fi
 		done

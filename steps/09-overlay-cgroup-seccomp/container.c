@@ -684,15 +684,19 @@ static void parse_capability(const char *option, const char *name, unsigned long
 	const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
 	size_t i;
 
+	for (i = 0; i < sizeof(capability_names) / sizeof(capability_names[0]); i++)
+		if (capability_names[i] && strcasecmp(bare, capability_names[i]) == 0)
+			break;
+	if (strcasecmp(name, "ALL") == 0 ? *all : i < 64 && (*caps & (1ULL << i)))
+		errx(EXIT_RUNTIME, "--%s %s: given twice", option, name);
 	if (strcasecmp(name, "ALL") == 0) {
 		*all = 1;
 		return;
 	}
-	for (i = 0; i < sizeof(capability_names) / sizeof(capability_names[0]); i++)
-		if (capability_names[i] && strcasecmp(bare, capability_names[i]) == 0) {
-			*caps |= 1ULL << i;
-			return;
-		}
+	if (i < sizeof(capability_names) / sizeof(capability_names[0])) {
+		*caps |= 1ULL << i;
+		return;
+	}
 	errx(EXIT_RUNTIME, "--%s %s: no such capability (e.g. NET_ADMIN, SYS_ADMIN, ALL)", option,
 	     name);
 }
@@ -762,7 +766,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		{NULL, 0, NULL, 0},
 	};
 	char *uptime = NULL;
-	int opt;
+	int opt, i;
 
 	opterr = 0; /* we print our own one-line errors */
 	while ((opt = getopt_long(argc, argv, "+:e:vh", options, NULL)) != -1) {
@@ -831,6 +835,9 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 			if (cfg->ntmpfs == MAX_VOLUMES)
 				errx(EXIT_RUNTIME, "at most %d --tmpfs options", MAX_VOLUMES);
 			check_inside_path("tmpfs", optarg);
+			for (i = 0; i < cfg->ntmpfs; i++)
+				if (strcmp(cfg->tmpfs[i], optarg) == 0)
+					errx(EXIT_RUNTIME, "--tmpfs %s: given twice", optarg);
 			cfg->tmpfs[cfg->ntmpfs++] = optarg;
 			break;
 		case OPT_CAP_ADD:
