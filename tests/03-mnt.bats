@@ -185,7 +185,10 @@ load helpers
 	echo secret >"$SCRATCH/vol/file"
 	ln -s /etc "$ROOTFS/mnt/$name"
 	test_cleanup() {
-		[ -z "${swapper:-}" ] || kill "$swapper" 2>/dev/null || true
+		if [ -n "${swapper:-}" ]; then
+			kill "$swapper" 2>/dev/null || true
+			wait "$swapper" 2>/dev/null || true
+		fi
 		rm -rf "$ROOTFS/mnt/ctresc-$$"* "$ROOTFS/etc/ctresc-$$"*
 	}
 	# An absolute symlink resolves inside the rootfs, as it would after

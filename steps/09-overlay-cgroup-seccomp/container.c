@@ -1449,8 +1449,10 @@ static int volume_target(int root, const char *option, const char *path, int dir
 	size_t len;
 	int fd, parent = open_in_root(root, "/");
 
-	while (parent != -1 && *(p += strspn(p, "/")) != '\0') {
+	for (p += strspn(p, "/"); parent != -1 && *p != '\0'; p += strspn(p, "/")) {
 		len = strcspn(p, "/");
+		if (len > NAME_MAX)
+			errx(EXIT_RUNTIME, "%s %s: a name longer than %d bytes", option, path, NAME_MAX);
 		snprintf(name, sizeof(name), "%.*s", (int)len, p);
 		snprintf(sofar + strlen(sofar), sizeof(sofar) - strlen(sofar), "/%s", name);
 		p += len;
