@@ -153,8 +153,11 @@ load helpers
 	mkdir -p "$SCRATCH/vol/sub"
 	echo host >"$SCRATCH/vol/file"
 	echo one >"$SCRATCH/one"
+	# Shared, as systemd makes every mount: the volume must leave the peer group.
+	mount --bind "$SCRATCH/vol" "$SCRATCH/vol"
+	mount --make-shared "$SCRATCH/vol"
 	mount -t tmpfs ctrvol "$SCRATCH/vol/sub"
-	test_cleanup() { umount -l "$SCRATCH/vol/sub"; rm -rf "$ROOTFS/mnt/ctrvol-$$"; }
+	test_cleanup() { umount -R -l "$SCRATCH/vol"; rm -rf "$ROOTFS/mnt/ctrvol-$$"; }
 	# The paths are made in the rootfs: $t does not exist yet.
 	run_ctr -0 --volume "$SCRATCH/vol:$t/rw" --volume "$SCRATCH/one:$t/deep/one:ro" \
 		--volume "$SCRATCH/vol:$t/ro:ro" -- sh -c "
@@ -169,11 +172,13 @@ load helpers
 	# A container without the volume sees none of it.
 	run_ctr -0 sh -c "cat $t/rw/file 2>/dev/null; ls /mnt"
 	[[ $output != *host* ]]
-	# The host never sees the mount, and a runtime killed with SIGKILL
-	# leaves none behind (the leftover sweep checks after the test).
+	# The host never sees the mount, nor one made under it inside (root
+	# may mount before step 09), and a runtime killed with SIGKILL leaves
+	# none behind (the leftover sweep checks after the test).
 	local before
 	before=$(findmnt -rn -o TARGET | sort)
-	start_ctr --volume "$SCRATCH/vol:$t/rw" -- sh -c "cat $t/rw/file; echo ready; exec sleep 30"
+	start_ctr --volume "$SCRATCH/vol:$t/rw" -- sh -c "
+		mount -t tmpfs inside $t/rw/sub 2>/dev/null; echo ready; exec sleep 30"
 	[ "$before" = "$(findmnt -rn -o TARGET | sort)" ]
 	stop_ctr KILL
 }

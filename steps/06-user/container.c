@@ -940,12 +940,14 @@ static int clone_volume(const struct volume *v)
  * MOVE_MOUNT_T_EMPTY_PATH looks up no path again. A clone of a shared
  * mount is in its peer group: it leaves it, as everything else did (see
  * propagation), or a mount made under the volume would show on the host.
- * Done after /proc, /sys and /dev, so that a volume can go there too.
+ * mount(2) takes a path, and /proc/self/fd/N (the host's /proc, still
+ * there until pivot_root) names the clone itself. Done after /proc, /sys
+ * and /dev, so that a volume can go there too.
  */
 static void attach_volumes(const struct config *cfg)
 {
-	struct mount_attr private = {.propagation = MS_PRIVATE};
 	const struct volume *v;
+	char path[64];
 	int i, root, target, tree;
 
 	if (cfg->nvolumes == 0)
@@ -961,9 +963,8 @@ static void attach_volumes(const struct config *cfg)
 		if (syscall(SYS_move_mount, tree, "", target, "",
 			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == -1)
 			err(EXIT_RUNTIME, "--volume %s: move_mount onto %s", v->host, v->target);
-		if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &private,
-			    sizeof(private)) == -1)
-			err(EXIT_RUNTIME, "--volume %s: make its mounts private", v->host);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", tree);
+		do_mount(NULL, path, NULL, MS_REC | MS_PRIVATE, NULL);
 		close(target);
 		close(tree);
 	}
