@@ -140,7 +140,8 @@ wrong_type() {
 	--cpus) printf '%s\n' abc 1,5 ;;
 	--pids-limit) printf '%s\n' x 1.5 ;;
 	--user) printf '%s\n' root 1000: :1000 1:2:3 -1 1.5 " 1" ;;
-	--workdir | --tmpfs) printf '%s\n' rel /etc/hostname ;;
+	--workdir) printf '%s\n' rel /etc/hostname ;;
+	--tmpfs) printf '%s\n' rel /etc/hostname /run:size=64k ;;
 	--cap-add | --cap-drop) printf '%s\n' bogus CAP_ "NET ADMIN" CAP_ALL ;;
 	esac
 }

@@ -828,6 +828,9 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 			if (cfg->ntmpfs == MAX_VOLUMES)
 				errx(EXIT_RUNTIME, "at most %d --tmpfs options", MAX_VOLUMES);
 			check_inside_path("tmpfs", optarg);
+			if (strchr(optarg, ':'))
+				errx(EXIT_RUNTIME, "--tmpfs %s: takes a path only, without Docker's "
+						   ":options", optarg);
 			for (i = 0; i < cfg->ntmpfs; i++)
 				if (strcmp(cfg->tmpfs[i], optarg) == 0)
 					errx(EXIT_RUNTIME, "--tmpfs %s: given twice", optarg);
