@@ -146,3 +146,90 @@ load helpers
 	run -127 "$CONTAINER" --rootfs "$bare"
 	[[ $output == *"/bin/sh: command not found"* ]]
 }
+
+@test "volume: --volume binds a host directory and a file; :ro is read-only down to a submount" {
+	# Not local: test_cleanup runs after the test.
+	t=/mnt/ctrvol-$$
+	mkdir -p "$SCRATCH/vol/sub"
+	echo host >"$SCRATCH/vol/file"
+	echo one >"$SCRATCH/one"
+	# Shared, as systemd makes every mount: the volume must leave the peer group.
+	mount --bind "$SCRATCH/vol" "$SCRATCH/vol"
+	mount --make-shared "$SCRATCH/vol"
+	mount -t tmpfs ctrvol "$SCRATCH/vol/sub"
+	test_cleanup() { umount -R -l "$SCRATCH/vol"; rm -rf "$ROOTFS/mnt/ctrvol-$$"; }
+	# The paths are made in the rootfs: $t does not exist yet.
+	run_ctr -0 --volume "$SCRATCH/vol:$t/rw" --volume "$SCRATCH/one:$t/deep/one:ro" \
+		--volume "$SCRATCH/vol:$t/ro:ro" -- sh -c "
+		cat $t/rw/file $t/deep/one && echo new >$t/rw/sub/new && echo in >$t/rw/in
+		probe open-write $t/deep/one; probe open-write $t/ro/file; probe open-write $t/ro/sub/new; true"
+	[ "${lines[*]}" = "host one open-write: EROFS open-write: EROFS open-write: EROFS" ]
+	[ "$(cat "$SCRATCH/vol/in")" = in ] && [ "$(cat "$SCRATCH/vol/sub/new")" = new ]
+	# What the mount points cover is the rootfs's, and stays empty.
+	if ! step_has 09; then
+		[ -d "$ROOTFS$t/rw" ] && [ -z "$(ls -A "$ROOTFS$t/rw")" ] && [ ! -s "$ROOTFS$t/deep/one" ]
+	fi
+	# A container without the volume sees none of it.
+	run_ctr -0 sh -c "cat $t/rw/file 2>/dev/null; ls /mnt"
+	[[ $output != *host* ]]
+	# The host never sees the mount, nor one made under it inside (root
+	# may mount before step 09), and a runtime killed with SIGKILL leaves
+	# none behind (the leftover sweep checks after the test).
+	local before
+	before=$(findmnt -rn -o TARGET | sort)
+	start_ctr --volume "$SCRATCH/vol:$t/rw" -- sh -c "
+		mount -t tmpfs inside $t/rw/sub 2>/dev/null; echo ready; exec sleep 30"
+	[ "$before" = "$(findmnt -rn -o TARGET | sort)" ]
+	stop_ctr KILL
+}
+
+@test "volume: a container path cannot lead out of the rootfs: '..', a symlink to /etc, a symlink swapped during start" {
+	# Not local: test_cleanup runs after the test.
+	name=ctresc-$$
+	mkdir -p "$SCRATCH/vol" "$SCRATCH/outside"
+	echo secret >"$SCRATCH/vol/file"
+	ln -s /etc "$ROOTFS/mnt/$name"
+	test_cleanup() {
+		if [ -n "${swapper:-}" ]; then
+			kill "$swapper" 2>/dev/null || true
+			wait "$swapper" 2>/dev/null || true
+		fi
+		rm -rf "$ROOTFS/mnt/ctresc-$$"* "$ROOTFS/etc/ctresc-$$"*
+	}
+	# An absolute symlink resolves inside the rootfs, as it would after
+	# pivot_root; ".." stops at the container's /.
+	run_ctr -0 --volume "$SCRATCH/vol:/mnt/$name/$name" \
+		--volume "$SCRATCH/vol:/../../../../../../../../etc/$name-dots" -- \
+		sh -c "cat /etc/$name/file /etc/$name-dots/file"
+	[ "$output" = "secret"$'\n'"secret" ]
+	[ ! -e "/etc/$name" ] && [ ! -e "/etc/$name-dots" ]
+	# A directory swapped for a symlink to a host directory, again and
+	# again, while containers start: each one mounts inside the rootfs or
+	# fails, and the host directory is never written.
+	mkdir "$ROOTFS/mnt/$name-swap"
+	(
+		set +e
+		cd "$ROOTFS/mnt" || exit
+		while :; do
+			mv -T "$name-swap" "$name-dir"
+			ln -s "$SCRATCH/outside" "$name-swap"
+			rm "$name-swap"
+			mv -T "$name-dir" "$name-swap"
+		done
+	) 2>/dev/null &
+	swapper=$!
+	local i ok=0
+	for i in $(seq 12); do
+		# The path keeps changing inside too: look for the mount instead.
+		run_ctr --volume "$SCRATCH/vol:/mnt/$name-swap/x" -- grep -c " $SCRATCH/vol " /proc/self/mountinfo
+		[ "$status" -eq 0 ] || [ "$status" -eq 125 ]
+		[ "$status" -ne 0 ] || { [ "$output" = 1 ] && ok=$((ok + 1)); }
+	done
+	# Still swapping: it ran all along.
+	kill "$swapper"
+	wait "$swapper" || true
+	swapper=
+	rm -rf "$ROOTFS/mnt/$name-dir"
+	echo "# $ok of 12 mounted" >&2
+	[ -z "$(ls -A "$SCRATCH/outside")" ]
+}

@@ -267,3 +267,19 @@ send exit\\n" sh -i
 	done
 	[ "$(printf '%s\n' "${ns[@]}" | sort -u | wc -l)" -eq 3 ]
 }
+
+@test "volume: files keep their owners inside (idmapped); with --idmap no they are nobody's; rootless, the caller's are root's" {
+	mkdir "$SCRATCH/vol"
+	touch "$SCRATCH/vol/root" "$SCRATCH/vol/user"
+	chown "$USER_ID:$USER_ID" "$SCRATCH/vol/user"
+	chmod 777 "$SCRATCH/vol"
+	run_ctr -0 --volume "$SCRATCH/vol:/mnt" sh -c 'stat -c "%u:%g" /mnt/root /mnt/user && touch /mnt/made'
+	[ "$(echo $output)" = "0:0 $USER_ID:$USER_ID" ]
+	# What root inside makes, the host sees as root's: the map works both ways.
+	[ "$(stat -c %u:%g "$SCRATCH/vol/made")" = 0:0 ]
+	run_ctr -0 --idmap no --volume "$SCRATCH/vol:/mnt" sh -c 'stat -c "%u:%g" /mnt/root /mnt/user'
+	[ "$(echo $output)" = "65534:65534 65534:65534" ]
+	as_user
+	run_ctr -0 --volume "$SCRATCH/vol:/mnt:ro" sh -c 'stat -c "%u:%g" /mnt/root /mnt/user; probe open-write /mnt/user; true'
+	[ "$(echo $output)" = "65534:65534 0:0 open-write: EROFS" ]
+}

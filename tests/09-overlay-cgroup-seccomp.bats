@@ -454,3 +454,60 @@ tree_state() {
 	[[ $stderr == *"Permission denied"* ]]
 	run_ctr ! readlink /proc/1/exe
 }
+
+@test "overlay: a volume sits above the overlay: its writes are the host's, not --upper's; :ro cannot be remounted writable" {
+	mkdir "$SCRATCH/vol"
+	ROOTFS=$USERNS_ROOTFS run_ctr -1 --upper "$SCRATCH/up" --volume "$SCRATCH/vol:/data" \
+		--volume "$SCRATCH/vol:/ro:ro" sh -c 'echo v >/data/v && echo u >/etc/u
+		mount -o remount,rw,bind /ro 2>/dev/null || probe open-write /ro/v'
+	[ "$output" = "open-write: EROFS" ]
+	[ "$(cat "$SCRATCH/vol/v")" = v ] && [ "$(cat "$SCRATCH/up/etc/u")" = u ]
+	# The mount point is in the upper, empty; what went into the volume is not.
+	[ -d "$SCRATCH/up/data" ] && [ -z "$(ls -A "$SCRATCH/up/data")" ]
+}
+
+@test "capabilities: --cap-add NET_ADMIN lets root take lo down, --cap-drop CHOWN refuses chown, ALL; SYS_ADMIN still gets no mount past the filter" {
+	run_ctr -0 --cap-add net_admin sh -c 'ip link set lo down && cat /sys/class/net/lo/operstate'
+	[ "$output" = down ]
+	ROOTFS=$USERNS_ROOTFS run_ctr ! --cap-drop CAP_CHOWN sh -c 'touch /tmp/f && chown 1:1 /tmp/f'
+	[[ $stderr == *"Operation not permitted"* ]]
+	run_ctr -0 --cap-drop ALL --cap-add SYS_CHROOT sh -c 'grep ^CapEff: /proc/self/status; probe syscall chroot'
+	[ "$(echo $output)" = "CapEff: 0000000000040000 chroot: ok 0" ]
+	# The filter is the same whatever the capabilities (Docker's would let
+	# mount(2) through with CAP_SYS_ADMIN): mount is still EPERM.
+	run_ctr -1 --cap-add ALL sh -c 'grep ^CapEff: /proc/self/status; probe syscall mount'
+	[ "${lines[1]}" = "mount: EPERM" ]
+	[ $((0x${lines[0]##*	} >> 21 & 1)) -eq 1 ]
+}
+
+@test "user: --user runs the command as that user, no other groups, no capabilities; --cap-add makes one ambient; rootless, only uid 0 exists" {
+	run_ctr -1 --user 1000:1001 sh -c 'id -u; id -G; grep -E "^(CapEff|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status; probe syscall chroot'
+	[ "$(echo $output)" = "1000 1001 CapEff: 0000000000000000 CapAmb: 0000000000000000 NoNewPrivs: 1 Seccomp: 2 chroot: EPERM" ]
+	run_ctr -0 --user 1000 --cap-add SYS_CHROOT sh -c 'id -g; grep ^CapAmb: /proc/self/status; probe syscall chroot'
+	[ "$(echo $output)" = "0 CapAmb: 0000000000040000 chroot: ok 0" ]
+	as_user
+	run_ctr -125 --user 1000 true
+	# One line about --user, after the rootless notes every rootless run has.
+	[ "$(grep -vc '^container: rootless: ' <<<"$stderr")" -eq 1 ]
+	[[ ${stderr_lines[-1]} == *"--user 1000: setres"[gu]"id"* ]]
+}
+
+@test "workdir: --workdir starts the command there, made as root if missing; a file is refused in one line" {
+	run_ctr -0 --workdir /srv/app/x --user 1000 sh -c 'pwd; stat -c %u /srv/app/x; touch y 2>/dev/null || echo denied'
+	[ "$(echo $output)" = "/srv/app/x 0 denied" ]
+	run_ctr -125 --workdir /etc/hostname true
+	[ "${#stderr_lines[@]}" -eq 1 ] && [[ $stderr == *"--workdir /etc/hostname: not a directory"* ]]
+}
+
+@test "read-only: --read-only refuses writes to / (EROFS, as root); --tmpfs and volumes stay writable" {
+	mkdir "$SCRATCH/vol"
+	run_ctr -0 --read-only --tmpfs /tmp --tmpfs /run/x --volume "$SCRATCH/vol:/data" sh -c '
+		probe open-write /etc/hostname; touch /tmp/a /run/x/b /data/c && echo wrote
+		grep -c " /tmp rw,nosuid,nodev,noexec.* - tmpfs " /proc/self/mountinfo; true'
+	[ "$(echo $output)" = "open-write: EROFS wrote 1" ]
+	[ -e "$SCRATCH/vol/c" ]
+	# Without --tmpfs, /tmp is part of the read-only root.
+	run_ctr ! --read-only touch /tmp/a
+	[[ $stderr == *"Read-only file system"* ]]
+	run_ctr -0 touch /tmp/a
+}

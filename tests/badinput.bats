@@ -103,6 +103,7 @@ good_value() {
 	--hostname) echo demo ;;
 	--pid-file) echo "$SCRATCH/pid" ;;
 	--rootfs) echo "$ROOTFS" ;;
+	--volume) echo "$SCRATCH/layer:/mnt" ;;
 	--net) echo none ;;
 	--ip) echo 10.77.0.2/24 ;;
 	--uid-map | --gid-map) echo 0:100000:65536 ;;
@@ -112,6 +113,10 @@ good_value() {
 	--memory) echo 64M ;;
 	--cpus) echo 0.5 ;;
 	--pids-limit) echo 10 ;;
+	--user) echo 1000 ;;
+	--workdir | --tmpfs) echo /tmp ;;
+	--cap-add) echo NET_ADMIN ;;
+	--cap-drop) echo CHOWN ;;
 	esac
 }
 
@@ -120,6 +125,11 @@ wrong_type() {
 	case $1 in
 	--pid-file) echo "$SCRATCH" ;; # a directory
 	--rootfs) echo "$SCRATCH/file" ;;
+	# No path inside, one not from /, a mode other than ro or rw, a file
+	# onto a directory, a directory onto a file, the container's / itself.
+	--volume) printf '%s\n' "$SCRATCH/layer" "$SCRATCH/layer:mnt" "$SCRATCH/layer:/mnt:rx" \
+		":/mnt" "$SCRATCH/file:/mnt" "$SCRATCH/layer:/etc/hostname" "$SCRATCH/layer:/" \
+		"$SCRATCH/layer:/.." ;;
 	--net) printf '%s\n' bridge VETH ;;
 	--ip) printf '%s\n' abc/24 10.77.0.2 10.77.0.2/24x ;;
 	--uid-map | --gid-map) printf '%s\n' 0:abc:1 root 0:100000 0:100000:65536:1 0:+100000:65536 ;;
@@ -130,6 +140,10 @@ wrong_type() {
 	--cpus) printf '%s\n' abc 1,5 ;;
 	--pids-limit) printf '%s\n' x 1.5 ;;
 	--name) printf '%s\n' a.b 'a b' -x ../x ;;
+	--user) printf '%s\n' root 1000: :1000 1:2:3 -1 1.5 " 1" ;;
+	--workdir) printf '%s\n' rel /etc/hostname ;;
+	--tmpfs) printf '%s\n' rel /etc/hostname /run:size=64k ;;
+	--cap-add | --cap-drop) printf '%s\n' bogus CAP_ "NET ADMIN" CAP_ALL ;;
 	esac
 }
 
@@ -139,6 +153,7 @@ out_of_range() {
 	--hostname) printf 'h%.0s' {1..65}; echo ;;
 	--pid-file) echo "$SCRATCH/no/such/dir/pid" ;;
 	--rootfs) echo "$SCRATCH/missing" ;;
+	--volume) echo "$SCRATCH/missing:/mnt" ;;
 	--ip) printf '%s\n' 10.77.0.2/31 10.77.0.2/7 300.1.1.1/24 10.77.0.0/24 10.77.0.255/24 ;;
 	--uid-map | --gid-map) printf '%s\n' 1:100000:1 0:4294967295:1 0:100000:0 0:4294967000:1000 ;;
 	--uptime) printf '%s\n' -1 315360001 99999999999999999999 ;;
@@ -147,6 +162,8 @@ out_of_range() {
 	--cpus) printf '%s\n' 0 0.001 1025 -1 nan inf ;;
 	--pids-limit) printf '%s\n' 1 0 -5 4194305 99999999999999999999 ;;
 	--name) printf 'n%.0s' {1..41}; echo ;;
+	--user) printf '%s\n' 4294967295 0:4294967295 99999999999999999999 ;;
+	--tmpfs) echo / ;;
 	esac
 }
 
@@ -154,13 +171,13 @@ out_of_range() {
 long_value() {
 	case $1 in
 	--uid-map | --gid-map) echo "0:${ZEROS}100000:65536" ;;
-	--uptime | --memory | --cpus | --pids-limit) echo "$NINES" ;;
+	--uptime | --memory | --cpus | --pids-limit | --user) echo "$NINES" ;;
 	--ip) echo "10.77.0.2/${NINES}" ;;
 	*) echo "$SCRATCH/$LONG" ;;
 	esac
 }
 
-VALUED="--hostname --pid-file --rootfs --net --ip --uid-map --gid-map --uptime --layer --upper --memory --cpus --pids-limit --name"
+VALUED="--hostname --pid-file --rootfs --volume --net --ip --uid-map --gid-map --uptime --layer --upper --memory --cpus --pids-limit --name --user --workdir --tmpfs --cap-add --cap-drop"
 
 # each_value GEN: refused() for every step, every valued option it has and
 # every value GEN OPT prints, one a line, each given as OPT VALUE.
@@ -228,7 +245,7 @@ fixtures() {
 	each_option too_long
 	# ...also when the long value is made of digits or a valid-looking map.
 	long_digits() {
-		case $1 in --hostname | --pid-file | --rootfs | --net | --layer | --upper) return ;; esac
+		case $1 in --hostname | --pid-file | --rootfs | --volume | --net | --layer | --upper | --workdir | --tmpfs | --cap-add | --cap-drop) return ;; esac
 		echo "$1"; long_value "$1"; echo true
 	}
 	each_option long_digits
@@ -251,6 +268,16 @@ fixtures() {
 			for i in $(seq 17); do layers+=(--layer "$SCRATCH/layer"); done
 			refused "$n" --layer "${layers[@]}" true
 		fi
+		if has_option "$n" --volume; then
+			local volumes=() i
+			for i in $(seq 17); do volumes+=(--volume "$SCRATCH/layer:/mnt/$i"); done
+			refused "$n" --volume "${volumes[@]}" true
+		fi
+		if has_option "$n" --tmpfs; then
+			local mounts=() i
+			for i in $(seq 17); do mounts+=(--tmpfs "/mnt/$i"); done
+			refused "$n" --tmpfs "${mounts[@]}" true
+		fi
 	done
 	no_fails
 }
@@ -265,7 +292,8 @@ fixtures() {
 			if [ "$opt" = --rootfs ]; then
 				refused "$n" "$opt" --no-rootfs --rootfs "$v" --rootfs "$v" true
 			else
-				# --layer is repeatable; the same directory twice is not.
+				# --layer, --volume, --tmpfs and the --cap options are
+				# repeatable; the same value twice is not.
 				refused "$n" "$opt" "$opt" "$v" "$opt" "$v" true
 			fi
 		done

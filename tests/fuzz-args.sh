@@ -112,6 +112,8 @@ h64=$(printf 'h%.0s' {1..64})
 V_hostname=(demo demo "" "$h64" "${h64}h" "$long" "a b" -x héllo)
 V_pid_file=("$S/pid" "$S/pid" "$S/no/such/dir/pid" "$S" "" "$S/$long" pidrel)
 V_rootfs=("$ROOTFS" "$ROOTFS" "$ROOTFS" "$ROOTFS" "$S/empty" "$S/file" "$S/bare" "$S/missing" "" "/$long")
+V_volume=("$S/layer:/mnt" "$S/layer:/mnt:ro" "$S/file:/etc/hostname:rw" "$S/missing:/mnt" "$S/layer:mnt"
+	"$S/layer:/" "$S/layer:/mnt:rx" "$S/file:/mnt" "" : "$long")
 V_net=(veth none none "" bogus VETH)
 V_ip=(10.77.0.2/24 10.77.0.0/24 1.2.3.4 300.1.1.1/24 10.0.0.2/7 10.0.0.2/31 10.0.0.2/24x ""
 	"10.0.0.2/${zeros}24" "$long")
@@ -127,9 +129,14 @@ V_memory=(64M 64M 4M 1K 0 -64M 1025G 17179869185G 17592186044480M 64MB 1e9 "" ab
 V_cpus=(0.5 0.5 0.01 0.001 0 -1 1024 1025 nan inf 1e3 0x1 "" abc "$long")
 V_pids_limit=(10 10 2 1 0 -5 4194304 4194305 0x10 99999999999999999999 "" abc "$long")
 V_name=("fuzz$$" "fuzz$$" "" a.b "a b" -x "$long")
-FLAGS=(-v --verbose -h --help --cleanup -t --tty)
-VALUED=(--hostname --pid-file --rootfs --net --ip --uid-map --gid-map --idmap --uptime --layer
-	--upper --memory --cpus --pids-limit --name)
+V_user=(1000 1000:1000 0 root 1: 4294967295 "" "$long")
+V_workdir=(/tmp /srv/app rel /etc/hostname / "" "/$long")
+V_tmpfs=(/tmp /run rel /etc/hostname / "" "/$long")
+V_cap_add=(NET_ADMIN sys_admin CAP_CHOWN ALL bogus "" "$long")
+V_cap_drop=(CHOWN ALL net_raw bogus "" "$long")
+FLAGS=(-v --verbose -h --help --cleanup -t --tty --read-only)
+VALUED=(--hostname --pid-file --rootfs --volume --net --ip --uid-map --gid-map --idmap --uptime --layer
+	--upper --memory --cpus --pids-limit --name --user --workdir --tmpfs --cap-add --cap-drop)
 # Junk never names a real program: it may end up as the command.
 JUNK=(--nope -x - -- "" --- -vh --= -v- @ @@junk --host --p --mem)
 COMMANDS=("true" "false" "sh -c 'exit 7'" "no-such-command@" "/" "/etc/os-release" "''" "")

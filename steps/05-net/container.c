@@ -39,6 +39,7 @@
 
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/openat2.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
@@ -55,10 +56,38 @@
 /* The command's PATH: the usual directories. */
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* 03-mnt: the new mount API (Linux 5.2; mount_setattr 5.12), for a glibc
+ * older than 2.36, whose <sys/mount.h> lacks it. */
+#ifndef MOUNT_ATTR_RDONLY
+#define OPEN_TREE_CLONE         1
+#define OPEN_TREE_CLOEXEC       O_CLOEXEC
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#define MOUNT_ATTR_RDONLY       0x00000001
+struct mount_attr {
+	__u64 attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* 03-mnt: at most this many --volume options. */
+#define MAX_VOLUMES 16
+
 /* 05-net: without --ip, container N gets 10.200.0.0/16's N-th /30. */
 #define NET_BASE   0x0ac80000 /* 10.200.0.0 */
 #define NET_SLOTS  16384
 #define NL_BUFSIZE 8192
+
+/* 03-mnt: one --volume HOST:CONTAINER[:ro]. */
+struct volume {
+	char *host;   /* the host path, absolute, its symlinks resolved */
+	char *target; /* where it goes: a path inside the rootfs */
+	int read_only;
+	int is_dir;
+	int tree;     /* [parent, then child] a clone of the host path's mounts, or -1 */
+};
 
 /*
  * One run's settings and state. Who writes what: the runtime (the parent,
@@ -74,6 +103,8 @@ struct config {
 	dev_t pid_dev;   /* [parent] the pid file we wrote, to remove at exit */
 	ino_t pid_ino;
 	char *rootfs;  /* 03-mnt */
+	struct volume volumes[MAX_VOLUMES]; /* 03-mnt: --volume, in order */
+	int nvolumes;
 	char *net;     /* 05-net: "veth" or "none" */
 	char *ip;      /* 05-net: --ip ADDR/PREFIX for eth0 */
 	struct in_addr host_ip, ctr_ip; /* 05-net [parent] without --ip */
@@ -120,6 +151,8 @@ static void usage(FILE *out)
 		"  --hostname NAME    hostname inside the container (default: container)\n"
 		"  --pid-file FILE    write the host PID of the container's first process\n"
 		"  --rootfs DIR       root filesystem for the container (required)\n"
+		"  --volume HOST:PATH[:ro]  bind mount HOST at PATH in the container,\n"
+		"                     read-only with :ro (repeatable)\n"
 		"  --net veth|none    a veth pair to the host (default), or loopback only\n"
 		"  --ip ADDR/PREFIX   eth0's address (default: a free 10.200.x.y/30)\n"
 		"  -e, --env KEY=VALUE  set a variable in the command's environment (repeatable)\n"
@@ -180,10 +213,56 @@ static void parse_net(struct config *cfg)
 	cfg->host_ip.s_addr = htonl(ctr == net + 1 ? net + 2 : net + 1);
 }
 
+/*
+ * DOC: volume-parse
+ * --volume HOST:PATH[:ro|:rw], as docker run -v spells it. HOST is looked
+ * up now, on the host, where its symlinks are the caller's to follow;
+ * PATH only later, inside the rootfs (see volume_target()).
+ */
+static void parse_volume(struct config *cfg, const char *arg)
+{
+	struct volume *v = &cfg->volumes[cfg->nvolumes];
+	char *host, *target, *mode;
+	struct stat st;
+	int i;
+
+	if (cfg->nvolumes == MAX_VOLUMES)
+		errx(EXIT_RUNTIME, "at most %d --volume options", MAX_VOLUMES);
+	host = strdup(arg);
+	if (!host)
+		err(EXIT_RUNTIME, "--volume");
+	target = strchr(host, ':');
+	if (!target || target == host || target[1] == '\0')
+		errx(EXIT_RUNTIME, "--volume %s: expected HOST:PATH[:ro]", arg);
+	*target++ = '\0';
+	mode = strchr(target, ':');
+	if (mode) {
+		*mode++ = '\0';
+		if (strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+			errx(EXIT_RUNTIME, "--volume %s: expected :ro or :rw at the end", arg);
+		v->read_only = strcmp(mode, "ro") == 0;
+	}
+	if (target[0] != '/')
+		errx(EXIT_RUNTIME, "--volume %s: the path in the container must start with /", arg);
+	if (strlen(target) >= PATH_MAX)
+		errx(EXIT_RUNTIME, "--volume %s: the path in the container is too long", arg);
+	for (i = 0; i < cfg->nvolumes; i++)
+		if (strcmp(cfg->volumes[i].target, target) == 0)
+			errx(EXIT_RUNTIME, "--volume %s: %s is given twice", arg, target);
+	v->host = realpath(host, NULL);
+	if (!v->host || stat(v->host, &st) == -1)
+		err(EXIT_RUNTIME, "--volume: host path %s", host);
+	v->is_dir = S_ISDIR(st.st_mode);
+	v->target = target;
+	v->tree = -1;
+	cfg->nvolumes++;
+}
+
 enum {
 	OPT_HOSTNAME = 256,
 	OPT_PID_FILE,
 	OPT_ROOTFS,
+	OPT_VOLUME,
 	OPT_NET,
 	OPT_IP,
 };
@@ -194,6 +273,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		{"hostname", required_argument, NULL, OPT_HOSTNAME},
 		{"pid-file", required_argument, NULL, OPT_PID_FILE},
 		{"rootfs", required_argument, NULL, OPT_ROOTFS},
+		{"volume", required_argument, NULL, OPT_VOLUME},
 		{"net", required_argument, NULL, OPT_NET},
 		{"ip", required_argument, NULL, OPT_IP},
 		{"env", required_argument, NULL, 'e'},
@@ -214,6 +294,9 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 			break;
 		case OPT_ROOTFS:
 			set_once(&cfg->rootfs, "rootfs", optarg);
+			break;
+		case OPT_VOLUME:
+			parse_volume(cfg, optarg);
 			break;
 		case OPT_NET:
 			set_once(&cfg->net, "net", optarg);
@@ -628,6 +711,140 @@ static void setup_dev(void)
 	do_mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=64m");
 }
 
+/*
+ * DOC: in-root
+ * PATH looked up inside the directory ROOT as if ROOT were /: ".." stops
+ * at ROOT, and a symlink, even an absolute one, resolves inside it
+ * (RESOLVE_IN_ROOT, openat2(2), Linux 5.6, which glibc does not wrap).
+ * A plain lookup would take a rootfs's "data -> /etc" to the host's /etc.
+ * Returns an O_PATH descriptor, or -1 with errno set.
+ */
+static int open_in_root(int root, const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+/*
+ * DOC: volume-target
+ * Where a mount goes in the rootfs (ROOT): PATH, with what is missing made
+ * one name at a time, each in its parent as open_in_root() found it, as
+ * a directory, or the last one as an empty file when DIR is 0. mkdirat(2)
+ * and O_CREAT | O_EXCL never follow a symlink, so one swapped in meanwhile
+ * only makes the name exist already; the next lookup is again inside
+ * ROOT. The mount then goes onto the descriptor returned, never onto a
+ * path that could be swapped after this check. OPTION names it in errors.
+ */
+static int volume_target(int root, const char *option, const char *path, int dir)
+{
+	char sofar[PATH_MAX] = "", name[NAME_MAX + 1];
+	struct stat st, root_st;
+	const char *p = path;
+	size_t len;
+	int fd, parent = open_in_root(root, "/");
+
+	for (p += strspn(p, "/"); parent != -1 && *p != '\0'; p += strspn(p, "/")) {
+		len = strcspn(p, "/");
+		if (len > NAME_MAX)
+			errx(EXIT_RUNTIME, "%s %s: a name longer than %d bytes", option, path, NAME_MAX);
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		snprintf(sofar + strlen(sofar), sizeof(sofar) - strlen(sofar), "/%s", name);
+		p += len;
+		fd = open_in_root(root, sofar);
+		if (fd == -1 && errno == ENOENT) {
+			if (dir || p[strspn(p, "/")] != '\0')
+				fd = mkdirat(parent, name, 0755);
+			else if ((fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) != -1)
+				close(fd);
+			if (fd == -1 && errno != EEXIST)
+				err(EXIT_RUNTIME, "%s %s: create %s in the rootfs", option, path, sofar);
+			fd = open_in_root(root, sofar);
+		}
+		close(parent);
+		parent = fd;
+	}
+	if (parent == -1)
+		err(EXIT_RUNTIME, "%s %s: %s in the rootfs", option, path, sofar[0] ? sofar : "/");
+	if (fstat(parent, &st) == -1 || fstat(root, &root_st) == -1)
+		err(EXIT_RUNTIME, "%s %s: stat", option, path);
+	if (st.st_dev == root_st.st_dev && st.st_ino == root_st.st_ino)
+		errx(EXIT_RUNTIME, "%s %s: that is the container's /", option, path);
+	if (dir && !S_ISDIR(st.st_mode))
+		errx(EXIT_RUNTIME, "%s %s: not a directory in the rootfs", option, path);
+	if (!dir && S_ISDIR(st.st_mode))
+		errx(EXIT_RUNTIME, "%s %s: a directory in the rootfs, and the host path is not", option,
+		     path);
+	return parent;
+}
+
+/*
+ * DOC: volume
+ * A volume is a bind mount of a host path, made the new way: open_tree(2)
+ * with OPEN_TREE_CLONE copies the path's mounts (AT_RECURSIVE: those
+ * below it too, as MS_REC would) into a tree attached nowhere yet, held
+ * by a descriptor. For :ro, mount_setattr(2) makes every mount in it
+ * read-only (AT_RECURSIVE again: a remount with MS_RDONLY changes one
+ * mount, and a mount below would stay writable).
+ */
+static int clone_volume(const struct volume *v)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	int tree;
+
+	say("open_tree(\"%s\", OPEN_TREE_CLONE | AT_RECURSIVE)", v->host);
+	tree = syscall(SYS_open_tree, AT_FDCWD, v->host,
+		       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree == -1)
+		err(EXIT_RUNTIME, "--volume %s: open_tree", v->host);
+	if (!v->read_only)
+		return tree;
+	say("mount_setattr(clone of %s, AT_RECURSIVE, MOUNT_ATTR_RDONLY)", v->host);
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) == -1)
+		err(EXIT_RUNTIME, "--volume %s:%s:ro: mount_setattr (Linux 5.12)", v->host, v->target);
+	return tree;
+}
+
+/*
+ * DOC: attach-volumes
+ * Each clone goes onto its target's descriptor: move_mount(2) with
+ * MOVE_MOUNT_T_EMPTY_PATH looks up no path again. A clone of a shared
+ * mount is in its peer group: it leaves it, as everything else did (see
+ * propagation), or a mount made under the volume would show on the host.
+ * mount(2) takes a path, and /proc/self/fd/N (the host's /proc, still
+ * there until pivot_root) names the clone itself. Done after /proc, /sys
+ * and /dev, so that a volume can go there too.
+ */
+static void attach_volumes(const struct config *cfg)
+{
+	const struct volume *v;
+	char path[64];
+	int i, root, target, tree;
+
+	if (cfg->nvolumes == 0)
+		return;
+	root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root == -1)
+		err(EXIT_RUNTIME, "open the rootfs");
+	for (i = 0; i < cfg->nvolumes; i++) {
+		v = &cfg->volumes[i];
+		tree = v->tree;
+		target = volume_target(root, "--volume", v->target, v->is_dir);
+		say("move_mount(clone of %s, \"%s\" in the rootfs)", v->host, v->target);
+		if (syscall(SYS_move_mount, tree, "", target, "",
+			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == -1)
+			err(EXIT_RUNTIME, "--volume %s: move_mount onto %s", v->host, v->target);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", tree);
+		do_mount(NULL, path, NULL, MS_REC | MS_PRIVATE, NULL);
+		close(target);
+		close(tree);
+	}
+	close(root);
+}
+
 /* glibc has no wrapper for pivot_root(2). */
 static int pivot_root(const char *new_root, const char *put_old)
 {
@@ -656,6 +873,7 @@ static void setup_mounts(const struct config *cfg)
 	do_mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	do_mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	setup_dev();
+	attach_volumes(cfg); /* 03-mnt: --volume */
 	/* DOC: pivot
 	 * pivot_root(".", ".") stacks the old root on top of the new one;
 	 * detaching "." then removes the old root, and with it every way
@@ -1058,11 +1276,34 @@ static void setup_veth(struct config *cfg)
 	in_netns_of(cfg->child, setup_eth0, cfg);
 }
 
+/* Clone each volume's mounts, on the host, before clone(): see volume. */
+static void clone_volumes(struct config *cfg)
+{
+	int i;
+
+	for (i = 0; i < cfg->nvolumes; i++)
+		cfg->volumes[i].tree = clone_volume(&cfg->volumes[i]);
+}
+
+/* The child has its own descriptors for the clones: ours go. */
+static void hand_over_volumes(struct config *cfg)
+{
+	int i;
+
+	for (i = 0; i < cfg->nvolumes; i++) {
+		if (cfg->volumes[i].tree == -1)
+			continue;
+		close(cfg->volumes[i].tree);
+		cfg->volumes[i].tree = -1;
+	}
+}
+
 /* Everything the parent must do before the child may go on. */
 static void prepare_child(struct config *cfg)
 {
 	write_pid_file(cfg);
 	setup_veth(cfg); /* 05-net */
+	hand_over_volumes(cfg); /* 03-mnt */
 }
 
 /*
@@ -1166,6 +1407,7 @@ int main(int argc, char *argv[])
 		err(EXIT_RUNTIME, "sigprocmask");
 	parse_args(&cfg, argc, argv);
 	check_rootfs(&cfg); /* 03-mnt */
+	clone_volumes(&cfg); /* 03-mnt */
 	if (pipe2(cfg.sync_pipe, O_CLOEXEC) == -1)
 		err(EXIT_RUNTIME, "pipe2");
 	cfg.child = spawn_child(&cfg);

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -60,6 +61,7 @@
 #include <linux/filter.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/openat2.h>
 #include <linux/rtnetlink.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
@@ -78,6 +80,25 @@
 /* The command's PATH: the usual directories. */
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* 03-mnt: the new mount API (Linux 5.2; mount_setattr 5.12), for a glibc
+ * older than 2.36, whose <sys/mount.h> lacks it. */
+#ifndef MOUNT_ATTR_RDONLY
+#define OPEN_TREE_CLONE         1
+#define OPEN_TREE_CLOEXEC       O_CLOEXEC
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#define MOUNT_ATTR_RDONLY       0x00000001
+struct mount_attr {
+	__u64 attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* 03-mnt: at most this many --volume options. */
+#define MAX_VOLUMES 16
+
 /* 08-time: Linux 5.6 added time namespaces; older headers lack the flag. */
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -91,20 +112,10 @@
 /* 06-user: as root, container uids 0..65535 are host uids 100000..165535. */
 #define MAP_DEFAULT "0:100000:65536"
 
-/* 06-user: the new mount API (Linux 5.2, idmapped mounts 5.12), for a
- * glibc older than 2.36, whose <sys/mount.h> lacks it. */
+/* 06-user: idmapped mounts (Linux 5.12), for a glibc older than 2.36. */
 #ifndef MOUNT_ATTR_IDMAP
-#define OPEN_TREE_CLONE         1
-#define OPEN_TREE_CLOEXEC       O_CLOEXEC
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
 #define MOVE_MOUNT_T_SYMLINKS   0x00000010
 #define MOUNT_ATTR_IDMAP        0x00100000
-struct mount_attr {
-	__u64 attr_set, attr_clr, propagation, userns_fd;
-};
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
 #endif
 
 /* 07-cgroup: container N's cgroup is CGROUP_PARENT/ctr-N in each hierarchy
@@ -134,6 +145,15 @@ struct hierarchy {
 /* 09: --cpus N allows N * CPU_PERIOD_US of CPU time every CPU_PERIOD_US. */
 #define CPU_PERIOD_US 100000
 
+/* 03-mnt: one --volume HOST:CONTAINER[:ro]. */
+struct volume {
+	char *host;   /* the host path, absolute, its symlinks resolved */
+	char *target; /* where it goes: a path inside the rootfs */
+	int read_only;
+	int is_dir;
+	int tree;     /* [parent, then child] a clone of the host path's mounts, or -1 */
+};
+
 /*
  * One run's settings and state. Who writes what: the runtime (the parent,
  * on the host) fills in everything before clone(); the container's
@@ -148,6 +168,8 @@ struct config {
 	dev_t pid_dev;   /* [parent] the pid file we wrote, to remove at exit */
 	ino_t pid_ino;
 	char *rootfs;  /* 03-mnt */
+	struct volume volumes[MAX_VOLUMES]; /* 03-mnt: --volume, in order */
+	int nvolumes;
 	char *net;     /* 05-net: "veth" or "none" */
 	char *ip;      /* 05-net: --ip ADDR/PREFIX for eth0 */
 	struct in_addr host_ip, ctr_ip; /* 05-net [parent] without --ip */
@@ -190,6 +212,15 @@ struct config {
 	long long memory_bytes;
 	long cpu_quota_us;    /* per CPU_PERIOD_US */
 	long pids_max;
+	char *user;           /* 09: --user UID[:GID], as given */
+	uid_t uid;            /* 09: ...as numbers */
+	gid_t gid;
+	char *workdir;        /* 09: --workdir DIR */
+	int read_only;        /* 09: --read-only */
+	char *tmpfs[MAX_VOLUMES]; /* 09: --tmpfs PATH */
+	int ntmpfs;
+	unsigned long long cap_add, cap_drop; /* 09: --cap-add, --cap-drop, one bit each */
+	int cap_add_all, cap_drop_all;        /* 09: ... ALL */
 	char **argv;   /* the command and its arguments */
 	char *env[MAX_ENV]; /* -e KEY=VALUE, for the command's environment */
 	int nenv;
@@ -244,6 +275,8 @@ static void usage(FILE *out)
 		"  --hostname NAME    hostname inside the container (default: container)\n"
 		"  --pid-file FILE    write the host PID of the container's first process\n"
 		"  --rootfs DIR       root filesystem for the container (required)\n"
+		"  --volume HOST:PATH[:ro]  bind mount HOST at PATH in the container,\n"
+		"                     read-only with :ro (repeatable)\n"
 		"  --net veth|none    a veth pair to the host (default), or loopback only\n"
 		"  --ip ADDR/PREFIX   eth0's address (default: a free 10.200.x.y/30)\n"
 		"  --uid-map 0:OUTSIDE:COUNT  container uids 0..COUNT-1 are host uids\n"
@@ -259,6 +292,13 @@ static void usage(FILE *out)
 		"  --memory SIZE      memory limit, e.g. 64M (suffixes K, M, G)\n"
 		"  --cpus N           CPU limit in CPUs, fractions allowed, e.g. 0.5\n"
 		"  --pids-limit N     at most N processes in the container\n"
+		"  --user UID[:GID]   run the command as this user (numbers; GID default 0),\n"
+		"                     with no supplementary groups and no capabilities\n"
+		"  --workdir DIR      start the command in DIR, made if missing (default /)\n"
+		"  --read-only        mount the container's root filesystem read-only\n"
+		"  --tmpfs PATH       an empty tmpfs at PATH (repeatable)\n"
+		"  --cap-add CAP      give the command capability CAP, e.g. NET_ADMIN, or ALL\n"
+		"  --cap-drop CAP     take CAP away, e.g. CHOWN, or ALL (both repeatable)\n"
 		"  -e, --env KEY=VALUE  set a variable in the command's environment (repeatable)\n"
 		"  -t, --tty          give the command a terminal of its own (stdin must be one)\n"
 		"  --name NAME        name the running container, for ps, kill and exec\n"
@@ -563,10 +603,139 @@ static void parse_limits(struct config *cfg)
 	}
 }
 
+/*
+ * DOC: volume-parse
+ * --volume HOST:PATH[:ro|:rw], as docker run -v spells it. HOST is looked
+ * up now, on the host, where its symlinks are the caller's to follow;
+ * PATH only later, inside the rootfs (see volume_target()).
+ */
+static void parse_volume(struct config *cfg, const char *arg)
+{
+	struct volume *v = &cfg->volumes[cfg->nvolumes];
+	char *host, *target, *mode;
+	struct stat st;
+	int i;
+
+	if (cfg->nvolumes == MAX_VOLUMES)
+		errx(EXIT_RUNTIME, "at most %d --volume options", MAX_VOLUMES);
+	host = strdup(arg);
+	if (!host)
+		err(EXIT_RUNTIME, "--volume");
+	target = strchr(host, ':');
+	if (!target || target == host || target[1] == '\0')
+		errx(EXIT_RUNTIME, "--volume %s: expected HOST:PATH[:ro]", arg);
+	*target++ = '\0';
+	mode = strchr(target, ':');
+	if (mode) {
+		*mode++ = '\0';
+		if (strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+			errx(EXIT_RUNTIME, "--volume %s: expected :ro or :rw at the end", arg);
+		v->read_only = strcmp(mode, "ro") == 0;
+	}
+	if (target[0] != '/')
+		errx(EXIT_RUNTIME, "--volume %s: the path in the container must start with /", arg);
+	if (strlen(target) >= PATH_MAX)
+		errx(EXIT_RUNTIME, "--volume %s: the path in the container is too long", arg);
+	for (i = 0; i < cfg->nvolumes; i++)
+		if (strcmp(cfg->volumes[i].target, target) == 0)
+			errx(EXIT_RUNTIME, "--volume %s: %s is given twice", arg, target);
+	v->host = realpath(host, NULL);
+	if (!v->host || stat(v->host, &st) == -1)
+		err(EXIT_RUNTIME, "--volume: host path %s", host);
+	v->is_dir = S_ISDIR(st.st_mode);
+	v->target = target;
+	v->tree = -1;
+	cfg->nvolumes++;
+}
+
+/*
+ * DOC: user-parse
+ * --user UID[:GID], as numbers: looking a name up would mean reading the
+ * container's /etc/passwd, which the container controls. Without GID the
+ * group is 0, as Docker makes it for a uid its image does not name.
+ */
+static void parse_user(struct config *cfg)
+{
+	unsigned long long uid, gid = 0;
+	char end;
+	int n;
+
+	if (!cfg->user)
+		return;
+	n = sscanf(cfg->user, "%llu:%llu%c", &uid, &gid, &end);
+	if (strspn(cfg->user, "0123456789:") != strlen(cfg->user) || strlen(cfg->user) > 21 ||
+	    !isdigit((unsigned char)cfg->user[0]) || (n != 1 && n != 2) ||
+	    (n == 1 && strchr(cfg->user, ':')) || cfg->user[strlen(cfg->user) - 1] == ':')
+		errx(EXIT_RUNTIME, "--user %s: expected UID or UID:GID, as numbers", cfg->user);
+	if (uid >= UINT32_MAX || gid >= UINT32_MAX)
+		errx(EXIT_RUNTIME, "--user %s: ids go up to %u", cfg->user, UINT32_MAX - 1);
+	cfg->uid = uid;
+	cfg->gid = gid;
+}
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON            38 /* Linux 5.8 */
+#define CAP_BPF                39
+#define CAP_CHECKPOINT_RESTORE 40 /* Linux 5.9 */
+#endif
+
+/* The capabilities by number, named as Docker names them. */
+#define CAP(name) [CAP_##name] = #name
+static const char *const capability_names[] = {
+	CAP(CHOWN), CAP(DAC_OVERRIDE), CAP(DAC_READ_SEARCH), CAP(FOWNER), CAP(FSETID),
+	CAP(KILL), CAP(SETGID), CAP(SETUID), CAP(SETPCAP), CAP(LINUX_IMMUTABLE),
+	CAP(NET_BIND_SERVICE), CAP(NET_BROADCAST), CAP(NET_ADMIN), CAP(NET_RAW), CAP(IPC_LOCK),
+	CAP(IPC_OWNER), CAP(SYS_MODULE), CAP(SYS_RAWIO), CAP(SYS_CHROOT), CAP(SYS_PTRACE),
+	CAP(SYS_PACCT), CAP(SYS_ADMIN), CAP(SYS_BOOT), CAP(SYS_NICE), CAP(SYS_RESOURCE),
+	CAP(SYS_TIME), CAP(SYS_TTY_CONFIG), CAP(MKNOD), CAP(LEASE), CAP(AUDIT_WRITE),
+	CAP(AUDIT_CONTROL), CAP(SETFCAP), CAP(MAC_OVERRIDE), CAP(MAC_ADMIN), CAP(SYSLOG),
+	CAP(WAKE_ALARM), CAP(BLOCK_SUSPEND), CAP(AUDIT_READ), CAP(PERFMON), CAP(BPF),
+	CAP(CHECKPOINT_RESTORE),
+};
+#undef CAP
+
+/*
+ * DOC: cap-names
+ * --cap-add and --cap-drop take a capability as Docker does: NET_ADMIN,
+ * CAP_NET_ADMIN or net_admin, or ALL. OPTION names it in errors.
+ */
+static void parse_capability(const char *option, const char *name, unsigned long long *caps,
+			     int *all)
+{
+	const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
+	size_t i;
+
+	for (i = 0; i < sizeof(capability_names) / sizeof(capability_names[0]); i++)
+		if (capability_names[i] && strcasecmp(bare, capability_names[i]) == 0)
+			break;
+	if (strcasecmp(name, "ALL") == 0 ? *all : i < 64 && (*caps & (1ULL << i)))
+		errx(EXIT_RUNTIME, "--%s %s: given twice", option, name);
+	if (strcasecmp(name, "ALL") == 0) {
+		*all = 1;
+		return;
+	}
+	if (i < sizeof(capability_names) / sizeof(capability_names[0])) {
+		*caps |= 1ULL << i;
+		return;
+	}
+	errx(EXIT_RUNTIME, "--%s %s: no such capability (e.g. NET_ADMIN, SYS_ADMIN, ALL)", option,
+	     name);
+}
+
+/* Paths inside the container, checked before anything starts. */
+static void check_inside_path(const char *option, const char *path)
+{
+	if (path[0] != '/')
+		errx(EXIT_RUNTIME, "--%s %s: the path in the container must start with /", option, path);
+	if (strlen(path) >= PATH_MAX)
+		errx(EXIT_RUNTIME, "--%s: the path in the container is too long", option);
+}
+
 enum {
 	OPT_HOSTNAME = 256,
 	OPT_PID_FILE,
 	OPT_ROOTFS,
+	OPT_VOLUME,
 	OPT_NET,
 	OPT_IP,
 	OPT_UID_MAP,
@@ -580,6 +749,12 @@ enum {
 	OPT_CPUS,
 	OPT_PIDS_LIMIT,
 	OPT_NAME,
+	OPT_USER,
+	OPT_WORKDIR,
+	OPT_READ_ONLY,
+	OPT_TMPFS,
+	OPT_CAP_ADD,
+	OPT_CAP_DROP,
 };
 
 /* 09: one -e KEY=VALUE, for run and exec alike. */
@@ -621,6 +796,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		{"hostname", required_argument, NULL, OPT_HOSTNAME},
 		{"pid-file", required_argument, NULL, OPT_PID_FILE},
 		{"rootfs", required_argument, NULL, OPT_ROOTFS},
+		{"volume", required_argument, NULL, OPT_VOLUME},
 		{"net", required_argument, NULL, OPT_NET},
 		{"ip", required_argument, NULL, OPT_IP},
 		{"uid-map", required_argument, NULL, OPT_UID_MAP},
@@ -634,6 +810,12 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		{"cpus", required_argument, NULL, OPT_CPUS},
 		{"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
 		{"name", required_argument, NULL, OPT_NAME},
+		{"user", required_argument, NULL, OPT_USER},
+		{"workdir", required_argument, NULL, OPT_WORKDIR},
+		{"read-only", no_argument, NULL, OPT_READ_ONLY},
+		{"tmpfs", required_argument, NULL, OPT_TMPFS},
+		{"cap-add", required_argument, NULL, OPT_CAP_ADD},
+		{"cap-drop", required_argument, NULL, OPT_CAP_DROP},
 		{"env", required_argument, NULL, 'e'},
 		{"tty", no_argument, NULL, 't'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -641,7 +823,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		{NULL, 0, NULL, 0},
 	};
 	char *uptime = NULL;
-	int opt;
+	int opt, i;
 
 	opterr = 0; /* we print our own one-line errors */
 	while ((opt = getopt_long(argc, argv, "+:e:tvh", options, NULL)) != -1) {
@@ -654,6 +836,9 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 			break;
 		case OPT_ROOTFS:
 			set_once(&cfg->rootfs, "rootfs", optarg);
+			break;
+		case OPT_VOLUME:
+			parse_volume(cfg, optarg);
 			break;
 		case OPT_NET:
 			set_once(&cfg->net, "net", optarg);
@@ -695,6 +880,34 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 			break;
 		case OPT_NAME:
 			set_once(&cfg->ctr_name, "name", optarg);
+			break;
+		case OPT_USER:
+			set_once(&cfg->user, "user", optarg);
+			break;
+		case OPT_WORKDIR:
+			set_once(&cfg->workdir, "workdir", optarg);
+			check_inside_path("workdir", optarg);
+			break;
+		case OPT_READ_ONLY:
+			cfg->read_only = 1;
+			break;
+		case OPT_TMPFS:
+			if (cfg->ntmpfs == MAX_VOLUMES)
+				errx(EXIT_RUNTIME, "at most %d --tmpfs options", MAX_VOLUMES);
+			check_inside_path("tmpfs", optarg);
+			if (strchr(optarg, ':'))
+				errx(EXIT_RUNTIME, "--tmpfs %s: takes a path only, without Docker's "
+						   ":options", optarg);
+			for (i = 0; i < cfg->ntmpfs; i++)
+				if (strcmp(cfg->tmpfs[i], optarg) == 0)
+					errx(EXIT_RUNTIME, "--tmpfs %s: given twice", optarg);
+			cfg->tmpfs[cfg->ntmpfs++] = optarg;
+			break;
+		case OPT_CAP_ADD:
+			parse_capability("cap-add", optarg, &cfg->cap_add, &cfg->cap_add_all);
+			break;
+		case OPT_CAP_DROP:
+			parse_capability("cap-drop", optarg, &cfg->cap_drop, &cfg->cap_drop_all);
 			break;
 		case 'e':
 			add_env(cfg, optarg);
@@ -739,6 +952,7 @@ static void parse_args(struct config *cfg, int argc, char *argv[])
 		cfg->reports_ready = 1;
 	}
 	check_tty(cfg);
+	parse_user(cfg);
 	cfg->argv = optind < argc ? &argv[optind] : default_command;
 }
 
@@ -1261,6 +1475,195 @@ static void setup_overlay(const struct config *cfg)
 	}
 }
 
+/*
+ * DOC: in-root
+ * PATH looked up inside the directory ROOT as if ROOT were /: ".." stops
+ * at ROOT, and a symlink, even an absolute one, resolves inside it
+ * (RESOLVE_IN_ROOT, openat2(2), Linux 5.6, which glibc does not wrap).
+ * A plain lookup would take a rootfs's "data -> /etc" to the host's /etc.
+ * Returns an O_PATH descriptor, or -1 with errno set.
+ */
+static int open_in_root(int root, const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+/*
+ * DOC: volume-target
+ * Where a mount goes in the rootfs (ROOT): PATH, with what is missing made
+ * one name at a time, each in its parent as open_in_root() found it, as
+ * a directory, or the last one as an empty file when DIR is 0. mkdirat(2)
+ * and O_CREAT | O_EXCL never follow a symlink, so one swapped in meanwhile
+ * only makes the name exist already; the next lookup is again inside
+ * ROOT. The mount then goes onto the descriptor returned, never onto a
+ * path that could be swapped after this check. OPTION names it in errors.
+ */
+static int volume_target(int root, const char *option, const char *path, int dir)
+{
+	char sofar[PATH_MAX] = "", name[NAME_MAX + 1];
+	struct stat st, root_st;
+	const char *p = path;
+	size_t len;
+	int fd, parent = open_in_root(root, "/");
+
+	for (p += strspn(p, "/"); parent != -1 && *p != '\0'; p += strspn(p, "/")) {
+		len = strcspn(p, "/");
+		if (len > NAME_MAX)
+			errx(EXIT_RUNTIME, "%s %s: a name longer than %d bytes", option, path, NAME_MAX);
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		snprintf(sofar + strlen(sofar), sizeof(sofar) - strlen(sofar), "/%s", name);
+		p += len;
+		fd = open_in_root(root, sofar);
+		if (fd == -1 && errno == ENOENT) {
+			if (dir || p[strspn(p, "/")] != '\0')
+				fd = mkdirat(parent, name, 0755);
+			else if ((fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) != -1)
+				close(fd);
+			if (fd == -1 && errno != EEXIST)
+				err(EXIT_RUNTIME, "%s %s: create %s in the rootfs", option, path, sofar);
+			fd = open_in_root(root, sofar);
+		}
+		close(parent);
+		parent = fd;
+	}
+	if (parent == -1)
+		err(EXIT_RUNTIME, "%s %s: %s in the rootfs", option, path, sofar[0] ? sofar : "/");
+	if (fstat(parent, &st) == -1 || fstat(root, &root_st) == -1)
+		err(EXIT_RUNTIME, "%s %s: stat", option, path);
+	if (st.st_dev == root_st.st_dev && st.st_ino == root_st.st_ino)
+		errx(EXIT_RUNTIME, "%s %s: that is the container's /", option, path);
+	if (dir && !S_ISDIR(st.st_mode))
+		errx(EXIT_RUNTIME, "%s %s: not a directory in the rootfs", option, path);
+	if (!dir && S_ISDIR(st.st_mode))
+		errx(EXIT_RUNTIME, "%s %s: a directory in the rootfs, and the host path is not", option,
+		     path);
+	return parent;
+}
+
+/*
+ * DOC: volume
+ * A volume is a bind mount of a host path, made the new way: open_tree(2)
+ * with OPEN_TREE_CLONE copies the path's mounts (AT_RECURSIVE: those
+ * below it too, as MS_REC would) into a tree attached nowhere yet, held
+ * by a descriptor. For :ro, mount_setattr(2) makes every mount in it
+ * read-only (AT_RECURSIVE again: a remount with MS_RDONLY changes one
+ * mount, and a mount below would stay writable).
+ */
+static int clone_volume(const struct volume *v)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	int tree;
+
+	say("open_tree(\"%s\", OPEN_TREE_CLONE | AT_RECURSIVE)", v->host);
+	tree = syscall(SYS_open_tree, AT_FDCWD, v->host,
+		       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree == -1)
+		err(EXIT_RUNTIME, "--volume %s: open_tree", v->host);
+	if (!v->read_only)
+		return tree;
+	say("mount_setattr(clone of %s, AT_RECURSIVE, MOUNT_ATTR_RDONLY)", v->host);
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) == -1)
+		err(EXIT_RUNTIME, "--volume %s:%s:ro: mount_setattr (Linux 5.12)", v->host, v->target);
+	return tree;
+}
+
+/*
+ * DOC: attach-volumes
+ * Each clone goes onto its target's descriptor: move_mount(2) with
+ * MOVE_MOUNT_T_EMPTY_PATH looks up no path again. A clone of a shared
+ * mount is in its peer group: it leaves it, as everything else did (see
+ * propagation), or a mount made under the volume would show on the host.
+ * mount(2) takes a path, and /proc/self/fd/N (the host's /proc, still
+ * there until pivot_root) names the clone itself. Done after /proc, /sys
+ * and /dev, so that a volume can go there too.
+ */
+static void attach_volumes(const struct config *cfg)
+{
+	const struct volume *v;
+	char path[64];
+	int i, root, target, tree;
+
+	if (cfg->nvolumes == 0)
+		return;
+	root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root == -1)
+		err(EXIT_RUNTIME, "open the rootfs");
+	for (i = 0; i < cfg->nvolumes; i++) {
+		v = &cfg->volumes[i];
+		tree = v->tree != -1 ? v->tree : clone_volume(v); /* 06-user: rootless */
+		target = volume_target(root, "--volume", v->target, v->is_dir);
+		say("move_mount(clone of %s, \"%s\" in the rootfs)", v->host, v->target);
+		if (syscall(SYS_move_mount, tree, "", target, "",
+			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == -1)
+			err(EXIT_RUNTIME, "--volume %s: move_mount onto %s", v->host, v->target);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", tree);
+		do_mount(NULL, path, NULL, MS_REC | MS_PRIVATE, NULL);
+		close(target);
+		close(tree);
+	}
+	close(root);
+}
+
+/*
+ * DOC: tmpfs
+ * --tmpfs PATH: an empty tmpfs, nosuid, nodev and noexec, as docker run
+ * --tmpfs mounts it, at a target found as a volume's is. mount(2) takes a
+ * path, not a descriptor: /proc/self/fd/N (the host's /proc, still there
+ * until pivot_root) names what volume_target() opened, and the kernel
+ * mounts on that, not on whatever the path now holds.
+ */
+static void mount_tmpfs(const struct config *cfg)
+{
+	char path[64];
+	int i, root, target;
+
+	if (cfg->ntmpfs == 0)
+		return;
+	root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root == -1)
+		err(EXIT_RUNTIME, "open the rootfs");
+	for (i = 0; i < cfg->ntmpfs; i++) {
+		target = volume_target(root, "--tmpfs", cfg->tmpfs[i], 1);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", target);
+		do_mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777");
+		close(target);
+	}
+	close(root);
+}
+
+/* --workdir DIR is made now, as root and inside the rootfs, if missing:
+ * the command, maybe another user, enters it later (see user). */
+static void make_workdir(const struct config *cfg)
+{
+	int root;
+
+	if (!cfg->workdir)
+		return;
+	root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root == -1)
+		err(EXIT_RUNTIME, "open the rootfs");
+	close(volume_target(root, "--workdir", cfg->workdir, 1));
+	close(root);
+}
+
+/*
+ * DOC: read-only
+ * --read-only: the root filesystem's mount, the bind mount of the overlay,
+ * is made read-only once the mount points above it are made. /proc, /sys,
+ * /dev, the volumes and each --tmpfs are mounts of their own: what they
+ * allow stays as it was.
+ */
+static void read_only_rootfs(const struct config *cfg)
+{
+	if (cfg->read_only)
+		do_mount(NULL, ".", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+}
+
 /* glibc has no wrapper for pivot_root(2). */
 static int pivot_root(const char *new_root, const char *put_old)
 {
@@ -1290,6 +1693,10 @@ static void setup_mounts(const struct config *cfg)
 	do_mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	do_mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	setup_dev();
+	attach_volumes(cfg); /* 03-mnt: --volume */
+	mount_tmpfs(cfg);      /* 09: --tmpfs */
+	make_workdir(cfg);     /* 09: --workdir */
+	read_only_rootfs(cfg); /* 09: --read-only */
 	/* DOC: pivot
 	 * pivot_root(".", ".") stacks the old root on top of the new one;
 	 * detaching "." then removes the old root, and with it every way
@@ -1509,35 +1916,66 @@ static const int kept_capabilities[] = {
 };
 
 /*
+ * DOC: cap-add
+ * --cap-add and --cap-drop change the set as Docker does: ALL added is
+ * every capability but those dropped; ALL dropped leaves only those added;
+ * otherwise the default set, less those dropped, plus those added.
+ */
+static unsigned long long capability_set(const struct config *cfg)
+{
+	unsigned long long keep = 0;
+	size_t i;
+
+	if (cfg->cap_add_all)
+		return ~cfg->cap_drop;
+	if (cfg->cap_drop_all)
+		return cfg->cap_add;
+	for (i = 0; i < sizeof(kept_capabilities) / sizeof(kept_capabilities[0]); i++)
+		keep |= 1ULL << kept_capabilities[i];
+	return (keep & ~cfg->cap_drop) | cfg->cap_add;
+}
+
+/*
  * The bounding set limits what any later execve() can grant; the
  * permitted and effective sets are what we hold now. The inheritable and
  * ambient sets, which would pass capabilities through execve() to a
- * non-root program, are emptied.
+ * non-root program, are emptied, except for a --user that was given
+ * capabilities with --cap-add (see user).
  */
-static void drop_capabilities(void)
+static void drop_capabilities(const struct config *cfg)
 {
 	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[2] = {{0}};
-	unsigned long long keep = 0;
-	size_t i;
-	int cap;
+	struct __user_cap_data_struct data[2];
+	unsigned long long bound = capability_set(cfg), keep;
+	int cap, in;
 
-	for (i = 0; i < sizeof(kept_capabilities) / sizeof(kept_capabilities[0]); i++)
-		keep |= 1ULL << kept_capabilities[i];
-	say("prctl(PR_CAPBSET_DROP) for all but %zu capabilities; capset()", i);
+	/* PID 1 keeps what the command needs to become --user, and to drop
+	 * these three afterwards if they are not in the set. */
+	if (cfg->user && getpid() == 1)
+		bound |= 1ULL << CAP_SETUID | 1ULL << CAP_SETGID | 1ULL << CAP_SETPCAP;
+	say("prctl(PR_CAPBSET_DROP) for all but %d capabilities; capset()",
+	    __builtin_popcountll(bound & ((1ULL << (CAP_LAST_CAP + 1)) - 1)));
 	/* EINVAL: past the last capability this kernel knows. */
-	for (cap = 0; cap < 64; cap++)
-		if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1) {
-			if (errno == EINVAL)
-				break;
+	for (cap = 0; cap < 64 && (in = prctl(PR_CAPBSET_READ, cap, 0, 0, 0)) != -1; cap++)
+		if (in && !(bound & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1)
 			err(EXIT_RUNTIME, "drop capability %d from the bounding set", cap);
-		}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
 		err(EXIT_RUNTIME, "clear the ambient capabilities");
+	if (syscall(SYS_capget, &header, data) == -1)
+		err(EXIT_RUNTIME, "capget");
+	keep = bound & (data[0].permitted | (unsigned long long)data[1].permitted << 32);
+	/* A user other than root holds only what --cap-add gave it. */
+	if (geteuid() != 0)
+		keep &= cfg->cap_add_all ? ~0ULL : cfg->cap_add;
 	data[0].permitted = data[0].effective = (unsigned int)keep;
 	data[1].permitted = data[1].effective = (unsigned int)(keep >> 32);
-	if (syscall(SYS_capget, &header, NULL) == -1 || syscall(SYS_capset, &header, data) == -1)
+	data[0].inheritable = geteuid() != 0 ? data[0].permitted : 0;
+	data[1].inheritable = geteuid() != 0 ? data[1].permitted : 0;
+	if (syscall(SYS_capset, &header, data) == -1)
 		err(EXIT_RUNTIME, "capset");
+	for (cap = 0; cap < 64 && geteuid() != 0; cap++)
+		if ((keep & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) == -1)
+			err(EXIT_RUNTIME, "raise ambient capability %d", cap);
 }
 
 #if defined(__x86_64__)
@@ -1703,13 +2141,64 @@ static void install_seccomp(void)
 }
 
 /*
+ * DOC: user
+ * --user: the command runs as that uid and gid, with no supplementary
+ * groups (root's would carry over). Changing uid from 0 empties the
+ * permitted and effective sets, as it should: a user other than root
+ * holds no capability, in Docker too. PR_SET_KEEPCAPS keeps them across
+ * setresuid() for drop_capabilities(), which then leaves only those of
+ * --cap-add and makes them ambient, the set execve() passes on to a
+ * program that is neither setuid nor has file capabilities. Docker does
+ * not: it gives a non-root user's command no capability even with
+ * --cap-add, only a bounding set that a file with capabilities can use.
+ * Rootless, setgroups(2) is denied (see id-maps), and only uid 0 is mapped.
+ */
+static void switch_user(const struct config *cfg)
+{
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+
+	if (!cfg->user)
+		return;
+	say("setgroups(0, NULL); setresgid(%u, %u, %u); setresuid(%u, %u, %u)", (unsigned)cfg->gid,
+	    (unsigned)cfg->gid, (unsigned)cfg->gid, (unsigned)cfg->uid, (unsigned)cfg->uid,
+	    (unsigned)cfg->uid);
+	if (!cfg->rootless && setgroups(0, NULL) == -1)
+		err(EXIT_RUNTIME, "setgroups");
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+		err(EXIT_RUNTIME, "prctl PR_SET_KEEPCAPS");
+	if (setresgid(cfg->gid, cfg->gid, cfg->gid) == -1)
+		err(EXIT_RUNTIME, "--user %s: setresgid (is gid %u mapped?)", cfg->user, (unsigned)cfg->gid);
+	if (setresuid(cfg->uid, cfg->uid, cfg->uid) == -1)
+		err(EXIT_RUNTIME, "--user %s: setresuid (is uid %u mapped?)", cfg->user, (unsigned)cfg->uid);
+	/* The effective set back from the permitted one, for what follows. */
+	if (syscall(SYS_capget, &header, data) == -1)
+		err(EXIT_RUNTIME, "capget");
+	data[0].effective = data[0].permitted;
+	data[1].effective = data[1].permitted;
+	if (syscall(SYS_capset, &header, data) == -1)
+		err(EXIT_RUNTIME, "capset");
+}
+
+/* The command starts in --workdir, entered as its user: a directory it
+ * may not enter is an error, as in Docker. */
+static void enter_workdir(const struct config *cfg)
+{
+	if (!cfg->workdir)
+		return;
+	say("chdir(\"%s\")", cfg->workdir);
+	if (chdir(cfg->workdir) == -1)
+		err(EXIT_RUNTIME, "--workdir %s", cfg->workdir);
+}
+
+/*
  * DOC: harden
  * The command's last steps before execve(): nothing inherited, fewer
  * capabilities, no way to gain privileges back through a setuid binary
  * (no_new_privs, which also lets an unprivileged process install a
  * filter), and the filter last, so our own set-up is not subject to it.
  */
-static void harden_command(void)
+static void harden_command(const struct config *cfg)
 {
 	struct stat st;
 	int fd;
@@ -1721,7 +2210,9 @@ static void harden_command(void)
 			errx(EXIT_RUNTIME, "descriptor %d is a directory: it would lead out of the "
 					   "container", fd);
 	close_descriptors();
-	drop_capabilities();
+	switch_user(cfg);       /* --user */
+	drop_capabilities(cfg);
+	enter_workdir(cfg);     /* --workdir */
 	say("prctl(PR_SET_NO_NEW_PRIVS, 1)");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		err(EXIT_RUNTIME, "prctl PR_SET_NO_NEW_PRIVS");
@@ -1973,7 +2464,7 @@ static int run_init(const struct config *cfg)
 			take_terminal();
 		else if (setpgid(0, 0) == -1)
 			err(EXIT_RUNTIME, "setpgid");
-		harden_command(); /* 09 */
+		harden_command(cfg); /* 09 */
 		exec_command(cfg);
 	}
 	/* The same from this side, whichever of us runs first. Once the
@@ -2116,7 +2607,7 @@ static int child(void *arg)
 	master = setup_console(cfg); /* 09: -t */
 	report_ready(cfg, master);   /* 09: -t, --name */
 	close_descriptors(); /* 09: PID 1 keeps nothing it inherited */
-	drop_capabilities(); /* 09: nor more privilege than the command */
+	drop_capabilities(cfg); /* 09: nor more privilege than the command */
 	return run_init(cfg);
 }
 
@@ -3446,6 +3937,43 @@ static void await_ready(struct config *cfg)
 		relay_terminal(cfg);
 }
 
+/* Clone each volume's mounts, on the host, before clone(): see volume.
+ * Rootless, we may not (06-user): the child clones them, in its own mount
+ * namespace, where it may. */
+static void clone_volumes(struct config *cfg)
+{
+	int i;
+
+	for (i = 0; i < cfg->nvolumes; i++)
+		cfg->volumes[i].tree = cfg->rootless ? -1 : clone_volume(&cfg->volumes[i]);
+}
+
+/*
+ * DOC: idmap-volumes
+ * A volume's files keep their owners inside: the clone gets the
+ * container's map, as the rootfs does (see idmap), so that a file of host
+ * uid 1000 shows as uid 1000 in the container, and one of host root as
+ * root's. Without it they would all show as nobody. Unlike the rootfs and
+ * the layers, a volume is the host's own data, so this holds whatever the
+ * rootfs needed: with --idmap no, or rootless, there is no map.
+ */
+/* The child has its own descriptors for the clones: ours go. */
+static void hand_over_volumes(struct config *cfg)
+{
+	int i;
+
+	for (i = 0; i < cfg->nvolumes; i++) {
+		if (cfg->volumes[i].tree == -1)
+			continue;
+		if (strcmp(cfg->idmap, "yes") == 0 &&
+		    idmap_tree(cfg, cfg->volumes[i].tree, cfg->volumes[i].host) == -1)
+			err(EXIT_RUNTIME, "--volume %s: its filesystem takes no idmapped mount (try "
+					  "--idmap no)", cfg->volumes[i].host);
+		close(cfg->volumes[i].tree);
+		cfg->volumes[i].tree = -1;
+	}
+}
+
 /* Everything the parent must do before the child may go on. */
 static void prepare_child(struct config *cfg)
 {
@@ -3458,6 +3986,7 @@ static void prepare_child(struct config *cfg)
 	setup_limits(cfg);  /* 09 */
 	setup_upper(cfg);   /* 09 */
 	setup_veth(cfg); /* 05-net */
+	hand_over_volumes(cfg); /* 03-mnt */
 	idmap_note(cfg);    /* 06-user */
 }
 
@@ -3969,6 +4498,7 @@ int main(int argc, char *argv[])
 		return EXIT_SUCCESS;
 	}
 	check_rootfs(&cfg); /* 03-mnt */
+	clone_volumes(&cfg); /* 03-mnt */
 	clone_rootfs(&cfg); /* 06-user */
 	check_layers(&cfg); /* 09 */
 	clone_layers(&cfg); /* 09 */
