@@ -81,7 +81,8 @@ send exit\\n" sh -i
 		echo old >"$ROOTFS/$d/$t.old"
 		echo gone >"$ROOTFS/$d/$t.gone"
 	done
-	test_cleanup() { rm -rf "$ROOTFS"/{etc,bin,root}/"$t".*; }
+	# $t is gone by teardown: name the files again.
+	test_cleanup() { rm -rf "$ROOTFS"/{etc,bin,root}/idmap-$$.*; }
 	before=$(rootfs_state "$ROOTFS")
 	run_ctr -0 sh -c "stat -c '%u %g' /etc/passwd /bin/busybox /root
 		for d in /etc /bin /root; do

@@ -229,6 +229,21 @@ termios" --pid-file "$SCRATCH/pid" -t -- sh -c 'echo ready; exec sleep 100'
 	wait "$runner" || true
 }
 
+@test "exec: its command is the container's --user, with the capabilities --cap-add and --cap-drop gave the container's" {
+	requires root step:09
+	start_ctr --name "$(name)" --user 1000:1000 --cap-add NET_ADMIN --cap-drop CHOWN -- sh -c 'echo ready; exec sleep 60'
+	run_sub -0 exec "$(name)" sh -c 'id -u; id -g; grep -E "^Cap(Eff|Bnd|Amb):" /proc/self/status'
+	local cmd
+	cmd=$(grep -E '^Cap(Eff|Bnd|Amb):' "/proc/$(pid_running "$CTR_INIT" "sleep 60")/status")
+	[ "${lines[0]}" = 1000 ] && [ "${lines[1]}" = 1000 ]
+	[ "$(printf '%s\n' "${lines[@]:2}")" = "$cmd" ]
+	# NET_ADMIN, and only it, as the container's user holds it.
+	[[ ${lines[2]} == *$'\t'0000000000001000 ]]
+	run_sub -0 exec "$(name)" sh -c 'ip link set lo down && ip link set lo up'
+	run_sub -1 exec "$(name)" chown 1000 /etc/hostname
+	[[ $stderr == *"Operation not permitted"* ]]
+}
+
 @test "exec: its status is the command's; 126 and 127 as for a run; attacks from inside fail as in the container's command" {
 	requires root step:09
 	start_ctr --name "$(name)" -- sh -c 'echo ready; exec sleep 60'

@@ -3734,7 +3734,9 @@ static void take_container_name(struct config *cfg)
 /*
  * The state file, one "KEY VALUE" a line: the container's first process
  * (pid, and start, its start time, see start_time()), its cgroup, when it
- * started (wall clock, seconds) and the command.
+ * started (wall clock, seconds), the --cap-add and --cap-drop sets and
+ * the --user, for exec to give its command what the container's has, and
+ * the command.
  */
 static void describe_container(const struct config *cfg)
 {
@@ -3743,8 +3745,12 @@ static void describe_container(const struct config *cfg)
 
 	if (!cfg->ctr_name)
 		return;
-	command = snprintf(state, sizeof(state), "pid %d\nstart %llu\ncgroup %s\nstarted %lld\ncommand",
-			   cfg->child, start_time(cfg->child), cfg->name, (long long)time(NULL));
+	command = snprintf(state, sizeof(state),
+			   "pid %d\nstart %llu\ncgroup %s\nstarted %lld\ncapabilities %llx %llx %d %d\n"
+			   "user %s\ncommand",
+			   cfg->child, start_time(cfg->child), cfg->name, (long long)time(NULL),
+			   cfg->cap_add, cfg->cap_drop, cfg->cap_add_all, cfg->cap_drop_all,
+			   cfg->user ? cfg->user : "0");
 	/* The command on one line, cut to fit. */
 	for (len = command, i = 0; cfg->argv[i] && len < sizeof(state) - 2; i++) {
 		room = sizeof(state) - 2 - len;
@@ -4113,6 +4119,9 @@ struct running {
 	unsigned long long start;
 	char cgroup[32];
 	long long started;
+	unsigned long long cap_add, cap_drop;
+	int cap_add_all, cap_drop_all;
+	char user[24];
 	char command[1024];
 };
 
@@ -4148,12 +4157,15 @@ static int read_running(const char *name, struct running *r)
 		sscanf(line, "start %llu", &r->start);
 		sscanf(line, "cgroup %31s", r->cgroup);
 		sscanf(line, "started %lld", &r->started);
+		sscanf(line, "capabilities %llx %llx %d %d", &r->cap_add, &r->cap_drop, &r->cap_add_all,
+		       &r->cap_drop_all);
+		sscanf(line, "user %23s", r->user);
 		if (!strncmp(line, "command ", 8))
 			snprintf(r->command, sizeof(r->command), "%.*s", (int)sizeof(r->command) - 1,
 				 line + 8);
 	}
 	fclose(f);
-	if (r->pid <= 0 || !r->start || !r->cgroup[0]) {
+	if (r->pid <= 0 || !r->start || !r->cgroup[0] || !r->user[0]) {
 		errno = EAGAIN;
 		return -1;
 	}
@@ -4444,6 +4456,13 @@ static int exec_in_container(struct config *cfg, int argc, char *argv[])
 
 	parse_exec(cfg, argc, argv);
 	pidfd = open_container(cfg->join, &r);
+	/* The capabilities and user of the container's command (see cap-add). */
+	cfg->cap_add = r.cap_add, cfg->cap_drop = r.cap_drop;
+	cfg->cap_add_all = r.cap_add_all, cfg->cap_drop_all = r.cap_drop_all;
+	if (strcmp(r.user, "0") != 0) {
+		cfg->user = r.user;
+		parse_user(cfg);
+	}
 	if (cfg->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cfg->ready_sock) == -1)
 		err(EXIT_RUNTIME, "socketpair");
 	fflush(NULL);
