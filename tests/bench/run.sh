@@ -333,24 +333,24 @@ done
 # directory; not its cgroup, credentials or seccomp filter), and crun
 # exec, runc exec into a container each of them started with run -d.
 echo "== 09-exec: starting $TAG-exec" >>"$LOG"
-	"${IN_NETNS[@]}" "$STEP09" --rootfs "$ROOTFS" --net none "${LIMITS[@]}" --name "$TAG-exec" \
-		--pid-file "$WORK/09-exec.pid" sleep 1000000 </dev/null >/dev/null 2>>"$LOG" &
-	EXEC09=$!
-	# Ready once it answers an exec (--name registers it once it is made).
-	for ((i = 0; i < 100; i++)); do
-		"$STEP09" exec "$TAG-exec" true </dev/null >/dev/null 2>&1 && break
-		kill -0 "$EXEC09" 2>/dev/null || break
-		sleep 0.05
-	done
-	row 09-exec "09 exec (into a running 09)" exec -- "$STEP09" exec "$TAG-exec" /bin/true
-	if try 09-exec && [ -s "$WORK/09-exec.pid" ]; then
-		row nsenter-exec "nsenter --all $(nsenter --version | awk '{print $NF}')" exec -- \
-			nsenter --all --target "$(cat "$WORK/09-exec.pid")" /bin/true
-		try nsenter-exec || { note "nsenter --all fails here: $(tail -n 1 "$LOG")"; unset 'KEYS[-1]'; }
-	else
-		note "09 exec fails here: $(tail -n 1 "$LOG")"
-		unset 'KEYS[-1]'
-	fi
+"${IN_NETNS[@]}" "$STEP09" --rootfs "$ROOTFS" --net none "${LIMITS[@]}" --name "$TAG-exec" \
+	--pid-file "$WORK/09-exec.pid" sleep 1000000 </dev/null >/dev/null 2>>"$LOG" &
+EXEC09=$!
+# Ready once it answers an exec (--name registers it once it is made).
+for ((i = 0; i < 100; i++)); do
+	"$STEP09" exec "$TAG-exec" true </dev/null >/dev/null 2>&1 && break
+	kill -0 "$EXEC09" 2>/dev/null || break
+	sleep 0.05
+done
+row 09-exec "09 exec (into a running 09)" exec -- "$STEP09" exec "$TAG-exec" /bin/true
+if try 09-exec && [ -s "$WORK/09-exec.pid" ]; then
+	row nsenter-exec "nsenter --all $(nsenter --version | awk '{print $NF}')" exec -- \
+		nsenter --all --target "$(cat "$WORK/09-exec.pid")" /bin/true
+	try nsenter-exec || { note "nsenter --all fails here: $(tail -n 1 "$LOG")"; unset 'KEYS[-1]'; }
+else
+	# Kept: step 09's own row fails the run, as its other rows do.
+	note "09 exec fails here: $(tail -n 1 "$LOG")"
+fi
 for rt in crun runc; do
 	[[ " ${KEYS[*]} " == *" $rt "* ]] || continue
 	# The run row's bundle, with sleep in place of /bin/true.
