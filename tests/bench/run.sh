@@ -30,6 +30,13 @@
 #                   and seccomp filter; the rootfs read-only where step 09
 #                   puts a tmpfs overlay on it; runc has no time namespace
 #                   before 1.2, so there it has seven
+#   09 exec         step 09's `container exec NAME /bin/true` into a running
+#                   step-09 container (--net none, the same limits)
+#   nsenter --all   util-linux nsenter --all --target into that container's
+#                   first process: its namespaces, root and working
+#                   directory; not its cgroup, credentials or seccomp filter
+#   crun exec, runc exec   into a container each started with run -d from
+#                   its run row's bundle
 # and the scale rows, of 09 with and without its network and of the other
 # runtimes: 100 in a row (does the time per container grow?) and 50 at once
 # (the time per container when they overlap). Last, how long 09's veth pair
@@ -99,8 +106,32 @@ WORK=$OUT/run-$$        # bundles, runtime state and samples; removed at exit
 LOG=$OUT/log            # the runtimes' stderr
 : >"$LOG"
 
+EXEC09=        # the step-09 runtime behind the exec rows, while it runs
+EXEC_RTS=()    # the OCI runtimes that have an exec container running
+
+# rt_eval RUNTIME ARG...: RUNTIME with ARGs, in its WRAP if it has one.
+rt_eval() {
+	local rt=$1
+	shift
+	eval "${WRAP[$rt]:-} $(printf '%q ' "$rt" --root "$WORK/$rt-state" "$@")"
+}
+
+stop_exec_targets() {
+	local rt
+	if [ -n "$EXEC09" ]; then
+		"$STEP09" kill "$TAG-exec" 2>>"$LOG" || kill -KILL "$EXEC09" 2>/dev/null
+		wait "$EXEC09" 2>/dev/null
+		EXEC09=
+	fi
+	for rt in "${EXEC_RTS[@]}"; do
+		rt_eval "$rt" delete -f "$TAG-exec" >/dev/null 2>>"$LOG"
+	done
+	EXEC_RTS=()
+}
+
 cleanup() {
 	local rt id
+	stop_exec_targets
 	for rt in runc crun; do
 		[ -d "$WORK/$rt-state" ] || continue
 		# A run that was interrupted can leave a container behind.
@@ -294,9 +325,49 @@ for rt in crun runc; do
 	fi
 done
 
-# The exec rows will go here, once step 09 has `exec`: into a running
-# step-09 container, beside nsenter --all --target PID, crun exec and runc
-# exec, each against a container started once for the row.
+# The exec rows: /bin/true run in a container that is already running,
+# started once for its row with `sleep` as its command and stopped after
+# the rounds (stop_exec_targets; cleanup too, should the run end early).
+# Step 09's `container exec NAME` beside util-linux nsenter --all into the
+# same container's first process (its namespaces, root and working
+# directory; not its cgroup, credentials or seccomp filter), and crun
+# exec, runc exec into a container each of them started with run -d.
+echo "== 09-exec: starting $TAG-exec" >>"$LOG"
+"${IN_NETNS[@]}" "$STEP09" --rootfs "$ROOTFS" --net none "${LIMITS[@]}" --name "$TAG-exec" \
+	--pid-file "$WORK/09-exec.pid" sleep 1000000 </dev/null >/dev/null 2>>"$LOG" &
+EXEC09=$!
+# Ready once it answers an exec (--name registers it once it is made).
+for ((i = 0; i < 100; i++)); do
+	"$STEP09" exec "$TAG-exec" true </dev/null >/dev/null 2>&1 && break
+	kill -0 "$EXEC09" 2>/dev/null || break
+	sleep 0.05
+done
+row 09-exec "09 exec (into a running 09)" exec -- "$STEP09" exec "$TAG-exec" /bin/true
+if try 09-exec && [ -s "$WORK/09-exec.pid" ]; then
+	row nsenter-exec "nsenter --all $(nsenter --version | awk '{print $NF}')" exec -- \
+		nsenter --all --target "$(cat "$WORK/09-exec.pid")" /bin/true
+	try nsenter-exec || { note "nsenter --all fails here: $(tail -n 1 "$LOG")"; unset 'KEYS[-1]'; }
+else
+	# Kept: step 09's own row fails the run, as its other rows do.
+	note "09 exec fails here: $(tail -n 1 "$LOG")"
+fi
+for rt in crun runc; do
+	[[ " ${KEYS[*]} " == *" $rt "* ]] || continue
+	# The run row's bundle, with sleep in place of /bin/true.
+	mkdir -p "$WORK/$rt-exec-bundle"
+	sed 's|"args": \["/bin/true"\]|"args": ["sleep", "1000000"]|' "$WORK/$rt-bundle/config.json" \
+		>"$WORK/$rt-exec-bundle/config.json"
+	echo "== $rt-exec: starting $TAG-exec" >>"$LOG"
+	if ! rt_eval "$rt" run -d --bundle "$WORK/$rt-exec-bundle" "$TAG-exec" </dev/null >/dev/null 2>>"$LOG"; then
+		note "$rt run -d fails here, so no $rt exec row: $(tail -n 1 "$LOG")"
+		rt_eval "$rt" delete -f "$TAG-exec" >/dev/null 2>&1
+		continue
+	fi
+	EXEC_RTS+=("$rt")
+	row "$rt-exec" "${LABEL[$rt]%% *} exec" exec -- "$rt" --root "$WORK/$rt-state" exec "$TAG-exec" /bin/true
+	[ -z "${WRAP[$rt]:-}" ] || WRAP[$rt-exec]=${WRAP[$rt]}
+	try "$rt-exec" || { note "$rt exec fails here: $(tail -n 1 "$LOG")"; unset 'KEYS[-1]'; }
+done
 
 # The scale rows, of step 09 with and without its network and of each
 # runtime that is there.
@@ -335,13 +406,14 @@ LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: $RUNS runs per row ($ROUNDS x $PER_ROUND, each after $WARMUP warm-up runs), then the scale rows" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
 	for key in "${KEYS[@]}"; do
-		[ "${GROUP[$key]}" = one ] || continue
+		case ${GROUP[$key]} in one | exec) ;; *) continue ;; esac
 		progress "round $r of $ROUNDS: ${LABEL[$key]}"
 		measure "$key" -n "$PER_ROUND" -w "$WARMUP"
 	done
 done
+stop_exec_targets
 for key in "${KEYS[@]}"; do
-	[ "${GROUP[$key]}" = one ] || progress "${LABEL[$key]}"
+	case ${GROUP[$key]} in one | exec) ;; *) progress "${LABEL[$key]}" ;; esac
 	case ${GROUP[$key]} in
 	seq) measure "$key" -n "$SEQ" -w "$WARMUP" ;;
 	par) measure "$key" -n "$AT_ONCE_RUNS" -w 1 -j "$AT_ONCE" ;;
@@ -385,12 +457,12 @@ done
 
 # The figure a row is judged by: per container for "par", else the median.
 figure() { [ "${GROUP[$1]}" = par ] && echo "${PER[$1]:-}" || echo "${MED[$1]:-}"; }
+# ref KEY RUNTIME: RUNTIME's row of KEY's group.
+ref() { [ "${GROUP[$1]}" = one ] && echo "$2" || echo "$2-${GROUP[$1]}"; }
 # ratio KEY RUNTIME: KEY's figure over RUNTIME's row of the same group.
 ratio() {
-	local ref=$2
-	[ "${GROUP[$1]}" = one ] || ref=$2-${GROUP[$1]}
 	local a b
-	a=$(figure "$1") b=$(figure "$ref" 2>/dev/null)
+	a=$(figure "$1") b=$(figure "$(ref "$1" "$2")" 2>/dev/null)
 	[ -n "$a" ] && [ -n "$b" ] || { echo "-"; return; }
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }'
 }
@@ -449,6 +521,11 @@ failures=0
 	echo "overlay on it. bwrap and unshare set no limits and no seccomp filter; bwrap has"
 	echo "no time namespace, and unshare maps root to root (--map-root-user), since a"
 	echo "0:100000:65536 map would need newuidmap(1)."
+	echo "The exec rows run /bin/true in a container already running (sleep), started"
+	echo "once for the row; their × crun and × runc are to crun exec and runc exec."
+	echo "nsenter --all enters the namespaces, root and working directory of 09's"
+	echo "container; 09 exec also joins its cgroup and takes on its credentials,"
+	echo "capabilities and seccomp filter."
 	for n in "${NOTES[@]}"; do
 		echo "Note: $n."
 	done
@@ -475,8 +552,10 @@ failures=0
 	fi
 	# The aims: 09 without network at most half of crun's time, within
 	# 1.5x of bubblewrap's; 09 with its veth network at most crun's time
-	# (crun has no network).
-	for row in "09none:09 --net none:crun:0.5 bwrap:1.5" "09veth:09 with its veth:crun:1.0"; do
+	# (crun has no network); 09 exec within 1.5x of nsenter --all, and
+	# below crun exec ("<1": strictly below).
+	for row in "09none:09 --net none:crun:0.5 bwrap:1.5" "09veth:09 with its veth:crun:1.0" \
+		"09-exec:09 exec:nsenter:1.5 crun:<1"; do
 		key=${row%%:*} row=${row#*:}
 		what=${row%%:*} row=${row#*:}
 		aims=()
@@ -484,9 +563,12 @@ failures=0
 			r=$(ratio "$key" "${aim%:*}")
 			[ "$r" != - ] || continue
 			# Judged on the figures themselves, not on the rounded ratio.
-			aims+=("${r}x ${aim%:*}'s time (aim: at most ${aim#*:}x, $(awk -v a="$(figure "$key")" \
-				-v b="$(figure "${aim%:*}")" -v max="${aim#*:}" \
-				'BEGIN { print a <= max * b ? "met" : "NOT met" }'))")
+			max=${aim#*:} below=0
+			[ "${max#<}" = "$max" ] || below=1 max=${max#<}
+			aims+=("${r}x ${LABEL[$(ref "$key" "${aim%:*}")]%% [0-9]*}'s time (aim: $([ "$below" = 1 ] &&
+				echo below || echo at most) ${max}x, $(awk -v a="$(figure "$key")" \
+				-v b="$(figure "$(ref "$key" "${aim%:*}")")" -v max="$max" -v below="$below" \
+				'BEGIN { print (below ? a < max * b : a <= max * b) ? "met" : "NOT met" }'))")
 		done
 		[ "${#aims[@]}" -eq 0 ] || echo "Aims: $what takes $(printf '%s; ' "${aims[@]}" | sed 's/; $/./')"
 	done
