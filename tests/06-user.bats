@@ -83,7 +83,7 @@ send exit\\n" sh -i
 	done
 	# $t is gone by teardown: name the files again.
 	test_cleanup() { rm -rf "$ROOTFS"/{etc,bin,root}/idmap-$$.*; }
-	before=$(rootfs_state "$ROOTFS")
+	before=$(tree_state "$ROOTFS" etc bin root)
 	run_ctr -0 sh -c "stat -c '%u %g' /etc/passwd /bin/busybox /root
 		for d in /etc /bin /root; do
 			echo new >\$d/$t.new && echo more >>\$d/$t.old && chmod 600 \$d/$t.old &&
@@ -99,7 +99,7 @@ send exit\\n" sh -i
 	[ "${lines[6]}" = gone ]
 	if step_has 09; then
 		# The overlay's lower layer is never written.
-		[ "$(rootfs_state "$ROOTFS")" = "$before" ]
+		[ "$(tree_state "$ROOTFS" etc bin root)" = "$before" ]
 	else
 		# Written through the idmap, as host root's files, as in 03-05.
 		for d in etc bin root; do

@@ -58,18 +58,13 @@ layer() {
 	[ "$(stat -c '%F' "$up/bin/ls")" = "character special file" ]
 }
 
-# tree_state DIR: every path under DIR with its owner and mode.
-tree_state() {
-	(cd "$1" && find . -printf '%p %U:%G %m\n' | sort)
-}
-
 @test "idmap: a kept --upper, even in a private directory, holds the container's ids on disk, and comes back as a --layer with its owners" {
 	idmap_works "$ROOTFS" || skip "no idmapped mount of $(stat -f -c %T "$ROOTFS") on Linux $(uname -r): the fallback tests cover it"
 	# In a directory only root may enter: through the parent's clone of
 	# its mount, the container's uid needs no way in.
 	local up=$SCRATCH/private/up before layer
 	mkdir -m 700 "$SCRATCH/private"
-	before=$(rootfs_state "$ROOTFS")
+	before=$(tree_state "$ROOTFS" etc bin root)
 	run_ctr -0 --upper "$up" sh -c 'echo kept >/etc/kept && mkdir /root/app && echo x >/root/app/f &&
 		chown -R 1000:1000 /root/app && rm /bin/ls'
 	[ -z "$stderr" ]
@@ -85,7 +80,7 @@ tree_state() {
 	[ "${lines[3]}" = "/etc/kept 1000" ]
 	[[ $stderr == *"/bin/ls: No such file or directory"* ]]
 	# Neither the rootfs nor the layer was written.
-	[ "$(rootfs_state "$ROOTFS")" = "$before" ]
+	[ "$(tree_state "$ROOTFS" etc bin root)" = "$before" ]
 	[ "$(tree_state "$up")" = "$layer" ]
 	[ "$(cat "$up/etc/kept")" = kept ]
 }

@@ -239,11 +239,15 @@ idmap_works() {
 	[ "$("$REPO/tests/probe/probe" idmap "$1")" = "idmap: ok 0" ]
 }
 
-# rootfs_state DIR: path, owner, mode and checksum of everything under
-# DIR's /etc, /bin and /root, to show that a run changed none of it.
-rootfs_state() {
-	(cd "$1" && find etc bin root -printf '%p %U:%G %m %l\n' | sort &&
-		find etc bin root -type f -print0 | sort -z | xargs -0 md5sum)
+# tree_state DIR [SUBDIR...]: path, owner, mode and link target of
+# everything under DIR's SUBDIRs (default: all of DIR), and every file's
+# checksum, to show that a run changed none of it.
+tree_state() {
+	local dir=$1
+	shift
+	[ $# -gt 0 ] || set -- .
+	(cd "$dir" && find "$@" -printf '%p %U:%G %m %l\n' | sort &&
+		find "$@" -type f -print0 | sort -z | xargs -0 -r md5sum)
 }
 
 # ramfs_copy DIR: a copy of $ROOTFS on a ramfs mounted at DIR, a filesystem
